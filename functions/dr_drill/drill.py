@@ -1,0 +1,262 @@
+"""The DR drill's logic: plan, restore, verify, clean up, report. Clients are passed in."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from functions.core import audit
+from functions.core.config import PlatformConfig
+from functions.dr_drill.models import Cleanup, Job, JobResult, Plan, Restore, Verification
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+
+DRILL_PREFIX = "drill-"
+ACTOR = "dr-drill-schedule"
+
+
+class RestoreTimedOutError(Exception):
+    """The restored table did not become ACTIVE within the configured number of polls."""
+
+
+class UnsafeCleanupError(Exception):
+    """Refuses to delete a table the drill did not create."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def restore_table_name(target: str, execution_id: str) -> str:
+    suffix = re.sub(r"[^A-Za-z0-9_.-]", "-", execution_id)[-24:]
+    return f"{DRILL_PREFIX}{target}-{suffix}"[:255]
+
+
+def plan(
+    config: PlatformConfig, names: list[str], execution_id: str, dry_run: bool, ddb: DynamoDBClient
+) -> Plan:
+    targets = [t for t in config.dr.targets if not names or t.name in names]
+    unknown = sorted(set(names) - {t.name for t in config.dr.targets})
+    if unknown:
+        raise ValueError(f"unknown DR targets: {', '.join(unknown)}")
+    jobs = []
+    for target in targets:
+        job = Job(
+            target=target.name,
+            source_table=target.resource,
+            restore_table=restore_table_name(target.name, execution_id),
+            rto_minutes=target.rto_minutes,
+            rpo_minutes=target.rpo_minutes,
+            min_items=target.min_items,
+            poll_seconds=config.dr.restore_poll_seconds,
+            max_polls=config.dr.max_restore_polls,
+        )
+        backup = _newest_backup(ddb, target.resource)
+        if backup is None:
+            job.problem = f"no AVAILABLE backup of table {target.resource}"
+        else:
+            created = backup["BackupCreationDateTime"]
+            job.backup_arn = backup["BackupArn"]
+            job.backup_created = created.isoformat()
+            job.backup_age_minutes = round((_now() - created).total_seconds() / 60, 2)
+            details = ddb.describe_backup(BackupArn=backup["BackupArn"])["BackupDescription"]
+            job.backup_items = details.get("SourceTableDetails", {}).get("ItemCount")
+        jobs.append(job)
+    return Plan(execution_id=execution_id, dry_run=dry_run, jobs=jobs)
+
+
+def _newest_backup(ddb: DynamoDBClient, table: str) -> Any:
+    newest = None
+    kwargs: dict[str, Any] = {"TableName": table}
+    while True:
+        page = ddb.list_backups(**kwargs)
+        for summary in page.get("BackupSummaries", []):
+            if summary.get("BackupStatus") != "AVAILABLE":
+                continue
+            if newest is None or summary["BackupCreationDateTime"] > newest["BackupCreationDateTime"]:
+                newest = summary
+        if "LastEvaluatedBackupArn" not in page:
+            return newest
+        kwargs["ExclusiveStartBackupArn"] = page["LastEvaluatedBackupArn"]
+
+
+def _table_status(ddb: DynamoDBClient, table: str) -> dict[str, Any] | None:
+    try:
+        return dict(ddb.describe_table(TableName=table)["Table"])
+    except ddb.exceptions.ResourceNotFoundException:
+        return None
+
+
+def start_restore(job: Job, execution_id: str, dry_run: bool, ddb: DynamoDBClient) -> Restore:
+    if job.problem or job.backup_arn is None:
+        return Restore(status="SKIPPED", note=job.problem or "no backup")
+    if dry_run:
+        return Restore(
+            status="SKIPPED", note=f"dry run: would restore {job.backup_arn} into {job.restore_table}"
+        )
+    existing = _table_status(ddb, job.restore_table)
+    if existing is not None:
+        # A retried step or a replayed execution: the restore already started, follow that one.
+        started = existing.get("CreationDateTime", _now())
+        return Restore(
+            status=existing["TableStatus"], started_at=started.isoformat(), note="already restoring"
+        )
+    started_at = _now()
+    response = ddb.restore_table_from_backup(TargetTableName=job.restore_table, BackupArn=job.backup_arn)
+    audit.record(
+        execution_id=execution_id,
+        actor=ACTOR,
+        vendor="aws",
+        action="dynamodb:RestoreTableFromBackup",
+        target=job.restore_table,
+        before=None,
+        after={"backup": job.backup_arn, "source": job.source_table},
+        client=ddb,
+    )
+    return Restore(status=response["TableDescription"]["TableStatus"], started_at=started_at.isoformat())
+
+
+def check_restore(job: Job, restore: Restore, ddb: DynamoDBClient) -> Restore:
+    table = _table_status(ddb, job.restore_table)
+    polls = restore.polls + 1
+    status = table["TableStatus"] if table else "MISSING"
+    if status != "ACTIVE" and polls >= job.max_polls:
+        raise RestoreTimedOutError(f"{job.restore_table} still {status} after {polls} checks")
+    return restore.model_copy(update={"status": status, "polls": polls})
+
+
+def verify(job: Job, ddb: DynamoDBClient) -> Verification:
+    restored = ddb.describe_table(TableName=job.restore_table)["Table"]
+    source = ddb.describe_table(TableName=job.source_table)["Table"]
+    items = 0
+    kwargs: dict[str, Any] = {"TableName": job.restore_table, "Select": "COUNT"}
+    while True:
+        page = ddb.scan(**kwargs)
+        items += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    notes = []
+    schema_ok = restored["KeySchema"] == source["KeySchema"]
+    if not schema_ok:
+        notes.append("key schema differs from the source table")
+    if items < job.min_items:
+        notes.append(f"{items} items restored, fewer than the required {job.min_items}")
+    if job.backup_items is not None and items != job.backup_items:
+        # DynamoDB refreshes a table's ItemCount about every six hours: report, do not fail.
+        notes.append(f"backup metadata reported {job.backup_items} items (approximate), {items} restored")
+    return Verification(
+        verified=schema_ok and items >= job.min_items,
+        items=items,
+        key_schema_matches=schema_ok,
+        verified_at=_now().isoformat(),
+        notes=notes,
+    )
+
+
+def cleanup(job: Job, execution_id: str, ddb: DynamoDBClient) -> Cleanup:
+    if not job.restore_table.startswith(DRILL_PREFIX):
+        raise UnsafeCleanupError(f"refusing to delete {job.restore_table}: not a drill table")
+    if _table_status(ddb, job.restore_table) is None:
+        return Cleanup(deleted=False, note="nothing to delete")
+    ddb.delete_table(TableName=job.restore_table)
+    audit.record(
+        execution_id=execution_id,
+        actor=ACTOR,
+        vendor="aws",
+        action="dynamodb:DeleteTable",
+        target=job.restore_table,
+        before={"restored_from": job.backup_arn},
+        after=None,
+        client=ddb,
+    )
+    return Cleanup(deleted=True)
+
+
+def _minutes_between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60, 3)
+
+
+def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
+    job = result.job
+    restore_minutes = _minutes_between(
+        result.restore.started_at if result.restore else None,
+        result.verification.verified_at if result.verification else None,
+    )
+    rpo_met = job.backup_age_minutes is not None and job.backup_age_minutes <= job.rpo_minutes
+    rto_met = restore_minutes is not None and restore_minutes <= job.rto_minutes
+    verified = bool(result.verification and result.verification.verified)
+    cleaned = bool(result.cleanup and (result.cleanup.deleted or result.cleanup.note))
+    problems = [p for p in [job.problem] if p]
+    if result.error:
+        problems.append(f"{result.error.get('Error')}: {result.error.get('Cause', '')}"[:500])
+    if not rpo_met and job.backup_age_minutes is not None:
+        problems.append(f"newest backup is {job.backup_age_minutes} min old, RPO is {job.rpo_minutes} min")
+    if not dry_run and restore_minutes is not None and not rto_met:
+        problems.append(f"restore took {restore_minutes} min, RTO is {job.rto_minutes} min")
+    if result.verification:
+        problems.extend(n for n in result.verification.notes if "fewer" in n or "schema" in n)
+    passed = (
+        rpo_met and not result.error and not job.problem and (dry_run or (rto_met and verified and cleaned))
+    )
+    return {
+        "target": job.target,
+        "source_table": job.source_table,
+        "backup": job.backup_arn,
+        "backup_age_minutes": job.backup_age_minutes,
+        "rpo_minutes": job.rpo_minutes,
+        "rpo_met": rpo_met,
+        "restore_minutes": restore_minutes,
+        "rto_minutes": job.rto_minutes,
+        "rto_met": rto_met if not dry_run else None,
+        "items_restored": result.verification.items if result.verification else None,
+        "verified": verified if not dry_run else None,
+        "cleaned_up": cleaned if not dry_run else None,
+        "passed": passed,
+        "problems": problems,
+    }
+
+
+def report(
+    drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb: DynamoDBClient
+) -> dict[str, Any]:
+    targets = [assess(r, drill.dry_run) for r in results]
+    passed = sum(t["passed"] for t in targets)
+    now = _now()
+    key = f"dr-drills/{now:%Y/%m/%d}/{drill.execution_id}.json"
+    evidence = {
+        "execution_id": drill.execution_id,
+        "finished_at": now.isoformat(),
+        "dry_run": drill.dry_run,
+        "targets": targets,
+        "results": [r.model_dump(mode="json") for r in results],
+    }
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(evidence, indent=2).encode(),
+        ContentType="application/json",
+    )
+    audit.record(
+        execution_id=drill.execution_id,
+        actor=ACTOR,
+        vendor="aws",
+        action="s3:PutObject",
+        target=f"s3://{bucket}/{key}",
+        after={"passed": passed, "of": len(targets)},
+        dry_run=drill.dry_run,
+        client=ddb,
+    )
+    verdict = "dry run" if drill.dry_run else "drill"
+    return {
+        "passed": passed == len(targets),
+        "summary": f"{verdict}: {passed}/{len(targets)} targets passed",
+        "evidence": f"s3://{bucket}/{key}",
+        "targets": targets,
+    }

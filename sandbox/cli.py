@@ -1,0 +1,147 @@
+"""`platform-automation`: run workflows locally, serve the local stack, validate configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    return str(args.config or os.environ.get("PLATFORM_CONFIG") or ROOT / "platform.example.yaml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="platform-automation",
+        description="Event-driven automation of Okta, GitHub, Slack, PagerDuty and AWS; runs locally on "
+        "moto and vendor fakes, or in AWS after `cdk deploy`.",
+    )
+    parser.add_argument(
+        "--config", help="organisation config file (default: $PLATFORM_CONFIG or platform.example.yaml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one workflow locally and show each step")
+    run.add_argument("workflow", help="name of a state_machines/*.asl.json file, without .asl.json")
+    run.add_argument("--event", required=True, help="JSON file with the execution input (see events/)")
+    run.add_argument("--dry-run", action="store_true", help="plan and report, change nothing")
+    run.add_argument("--json", action="store_true", help="print exactly one JSON object with the result")
+    run.add_argument(
+        "--approve",
+        choices=["approved", "denied", "timeout", "ask"],
+        default="approved",
+        help="how approval steps are answered (default: approved; 'ask' prompts on the terminal)",
+    )
+
+    serve = sub.add_parser("serve", help="run the local server (executions, sandbox state)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+
+    sub.add_parser("synth", help="synthesize the CDK app (same as `make synth`)")
+    sub.add_parser("workflows", help="list the workflows that can be run")
+
+    config = sub.add_parser("config", help="configuration commands")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    validate = config_sub.add_parser("validate", help="validate a configuration file")
+    validate.add_argument("file")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"platform-automation: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "config":
+        return _validate(args.file)
+    if args.command == "synth":
+        return subprocess.call(["make", "-C", str(ROOT), "synth"])  # noqa: S603, S607 - fixed argv, make from PATH
+    if args.command == "workflows":
+        from sandbox.engine import workflows
+
+        print("\n".join(workflows()))
+        return 0
+    if args.command == "serve":
+        return _serve(args)
+    return _run(args)
+
+
+def _validate(path: str) -> int:
+    from functions.core.config import ConfigError, load_config
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{path}: valid. {config.summary()}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from functions.core.config import ConfigError
+    from sandbox.engine import EngineError, LocalEngine, load_event, workflows
+    from sandbox.output import HumanReporter, ask_policy, result_json
+
+    if args.workflow not in workflows():
+        return _fail(f"unknown workflow {args.workflow!r} (known: {', '.join(workflows())})")
+    try:
+        event = load_event(args.event)
+    except EngineError as exc:
+        return _fail(str(exc))
+    from sandbox.engine import fixed_policy
+
+    policy = ask_policy if args.approve == "ask" else fixed_policy(args.approve)
+    reporter = None if args.json else HumanReporter(args.workflow, dry_run=args.dry_run)
+    try:
+        with LocalEngine(_config_path(args), approvals=policy) as engine:
+            if reporter:
+                reporter.started()
+            execution = engine.run(
+                args.workflow, event, dry_run=args.dry_run, on_step=reporter.step if reporter else None
+            )
+    except ConfigError as exc:
+        return _fail(f"invalid configuration: {exc}")
+    except EngineError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(result_json(execution), default=str))
+    else:
+        assert reporter is not None
+        reporter.finished(execution)
+    return 0 if execution.status == "SUCCEEDED" else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from functions.core.config import ConfigError
+    from sandbox.server import serve
+
+    try:
+        serve(args.host, args.port, _config_path(args))
+    except ConfigError as exc:
+        return _fail(f"invalid configuration: {exc}")
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _entry() -> Any:  # pragma: no cover - console script shim
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

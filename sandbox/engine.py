@@ -1,0 +1,416 @@
+"""The local engine: the same `state_machines/*.asl.json` files, executed by moto.
+
+moto's Step Functions interpreter runs the definition; Lambda Task states run the real handlers
+in this process (sandbox.dispatch); every AWS service is moto; Wait states and Retry intervals
+run on virtual time (sandbox.clock); `.waitForTaskToken` approvals are answered by a policy
+(approve, deny, time out, ask on the terminal, or wait for an answer through the API).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions.catalog import LAMBDAS
+from functions.core import constants
+from functions.core.config import PlatformConfig, load_config
+from sandbox import calls, clock
+from sandbox.dispatch import ACCOUNT, LambdaDispatcher
+from sandbox.history import Step, steps_from_history
+from sandbox.resources import LocalResources
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_MACHINES = ROOT / "state_machines"
+DEFAULT_CONFIG = ROOT / "platform.example.yaml"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_POLL_S = 0.003
+FINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class EngineError(Exception):
+    """A problem with what was asked of the engine (unknown workflow, bad definition)."""
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    execution_id: str
+    workflow: str
+    state: str
+    token: str
+    request: Any  # the input of the Task that is waiting: what is being asked for
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An answer to a `.waitForTaskToken` task; `timeout` lets its TimeoutSeconds expire at once."""
+
+    outcome: str  # "approved", "denied" or "timeout"
+    approver: str = "local-cli"
+    reason: str = ""
+
+    def output(self) -> str:
+        return json.dumps({"decision": self.outcome, "approver": self.approver, "reason": self.reason})
+
+
+ApprovalPolicy = Callable[[PendingApproval], Decision | None]
+
+
+def fixed_policy(outcome: str, approver: str = "demo-approver@example.com") -> ApprovalPolicy:
+    def answer(_: PendingApproval) -> Decision:
+        return Decision(outcome, approver, f"answered '{outcome}' by the local engine's approval policy")
+
+    return answer
+
+
+def manual_policy(_: PendingApproval) -> None:
+    """Leave the approval pending until someone answers it through `answer()` (the dev server)."""
+    return
+
+
+@dataclass
+class Execution:
+    id: str
+    arn: str
+    workflow: str
+    input: Any
+    status: str = "RUNNING"
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    stopped: str | None = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    pending: list[PendingApproval] = field(default_factory=list)
+    virtual_wait_s: float = 0.0
+    duration_ms: int = 0
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "workflow": self.workflow,
+            "status": self.status,
+            "started": self.started,
+            "stopped": self.stopped,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "input": self.input,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "duration_ms": self.duration_ms,
+            "virtual_wait_s": self.virtual_wait_s,
+            "steps": [s.public() for s in self.steps],
+            "pending_approvals": [
+                {"state": p.state, "token": p.token, "request": p.request} for p in self.pending
+            ],
+            "calls": self.calls,
+        }
+
+
+def workflows(directory: Path = STATE_MACHINES) -> list[str]:
+    return sorted(p.name.removesuffix(".asl.json") for p in directory.glob("*.asl.json"))
+
+
+class LocalEngine:
+    """Runs workflows locally; use as a context manager (it owns moto's global mock)."""
+
+    def __init__(
+        self,
+        config_path: str | Path = DEFAULT_CONFIG,
+        state_machines: Path = STATE_MACHINES,
+        approvals: ApprovalPolicy | None = None,
+        seed: bool = True,
+    ) -> None:
+        self.config_path = Path(config_path).resolve()
+        self.config: PlatformConfig = load_config(self.config_path)
+        self.region = self.config.aws.region
+        self.state_machines = state_machines
+        self.approvals: ApprovalPolicy = approvals or fixed_policy("approved")
+        self.seed = seed
+        self.resources = LocalResources(self.region)
+        self.dispatcher = LambdaDispatcher(LAMBDAS, self.region, self._environment())
+        self.executions: dict[str, Execution] = {}
+        self._machines: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._mock: Any = None
+        self._dispatch_cm: Any = None
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            constants.CONFIG_FILE: str(self.config_path),
+            constants.AUDIT_TABLE: self.resources.audit_table,
+            constants.EVIDENCE_BUCKET: self.resources.evidence_bucket,
+            "AWS_DEFAULT_REGION": self.region,
+            "POWERTOOLS_SERVICE_NAME": "platform-automation",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "POWERTOOLS_METRICS_NAMESPACE": "PlatformAutomation",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_DEV": "false",
+        }
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalEngine:
+        from moto import mock_aws
+
+        # moto logs every failed execution with a full repr; the engine reports failures itself.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        os.environ.update(self._environment())
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        clock.install()
+        self._dispatch_cm = self.dispatcher.installed()
+        self._dispatch_cm.__enter__()
+        self.resources.create()
+        if self.seed:
+            from sandbox.seed import seed_aws
+
+            seed_aws(self.config, self.region)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._dispatch_cm is not None:
+            self._dispatch_cm.__exit__(None, None, None)
+        if self._mock is not None:
+            self._mock.stop()
+
+    @property
+    def sfn(self) -> Any:
+        return boto3.client("stepfunctions", region_name=self.region)
+
+    # -- definitions ---------------------------------------------------------------------------
+
+    def definition(self, workflow: str) -> str:
+        path = self.state_machines / f"{workflow}.asl.json"
+        if not path.is_file():
+            known = ", ".join(workflows(self.state_machines)) or "none"
+            raise EngineError(f"unknown workflow {workflow!r} (known: {known})")
+        return self.substitute(path.read_text(encoding="utf-8"), path.name)
+
+    def substitute(self, text: str, source: str = "definition") -> str:
+        keys = {spec.substitution_key: self.dispatcher.arn(spec.name) for spec in LAMBDAS}
+        missing = sorted({m for m in _PLACEHOLDER.findall(text) if m not in keys})
+        if missing:
+            raise EngineError(f"{source}: no Lambda in functions/catalog.py for ${{{'}, ${'.join(missing)}}}")
+        return _PLACEHOLDER.sub(lambda m: keys[m.group(1)], text)
+
+    def machine_arn(self, workflow: str, definition: str | None = None) -> str:
+        with self._lock:
+            if workflow not in self._machines:
+                body = definition if definition is not None else self.definition(workflow)
+                try:
+                    json.loads(body)
+                except json.JSONDecodeError as exc:
+                    raise EngineError(f"{workflow}.asl.json is not valid JSON: {exc}") from None
+                self._machines[workflow] = self.sfn.create_state_machine(
+                    name=workflow,
+                    definition=body,
+                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/platform-automation-local",
+                )["stateMachineArn"]
+            return self._machines[workflow]
+
+    # -- executions ----------------------------------------------------------------------------
+
+    def start(
+        self,
+        workflow: str,
+        event: Any,
+        dry_run: bool = False,
+        on_step: Callable[[Step], None] | None = None,
+        definition: str | None = None,
+    ) -> Execution:
+        """Start an execution and follow it on a background thread."""
+        machine = self.machine_arn(workflow, definition)
+        payload = {**event, "dry_run": True} if dry_run and isinstance(event, dict) else event
+        name = f"{workflow}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        arn = self.sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(payload))[
+            "executionArn"
+        ]
+        execution = Execution(id=name, arn=arn, workflow=workflow, input=payload)
+        with self._lock:
+            self.executions[name] = execution
+        threading.Thread(target=self._follow, args=(execution, on_step), daemon=True).start()
+        return execution
+
+    def run(
+        self,
+        workflow: str,
+        event: Any,
+        dry_run: bool = False,
+        on_step: Callable[[Step], None] | None = None,
+        definition: str | None = None,
+    ) -> Execution:
+        execution = self.start(workflow, event, dry_run, on_step, definition)
+        execution.done.wait()
+        return execution
+
+    def get(self, execution_id: str) -> Execution | None:
+        with self._lock:
+            return self.executions.get(execution_id)
+
+    def _follow(self, execution: Execution, on_step: Callable[[Step], None] | None) -> None:
+        started = time.perf_counter()
+        calls_mark = calls.mark()
+        reported: set[int] = set()
+        answered: set[str] = set()
+        try:
+            while True:
+                described = self.sfn.describe_execution(executionArn=execution.arn)
+                status = described["status"]
+                events = self._history(execution.arn)
+                steps = steps_from_history(events, final=status in FINAL)
+                if on_step is not None and status not in FINAL:
+                    _report(steps, reported, on_step, only_finished=True)
+                execution.steps = steps
+                if status in FINAL:
+                    break
+                self._answer_approvals(execution, steps, answered)
+                time.sleep(_POLL_S)
+            if on_step is not None:
+                _report(steps, reported, on_step, only_finished=False)
+            execution.status = status
+            execution.output = json.loads(described["output"]) if described.get("output") else None
+            execution.error = described.get("error")
+            execution.cause = described.get("cause")
+            execution.stopped = datetime.now(UTC).isoformat()
+        except Exception as exc:  # noqa: BLE001 - a broken follower must still end the execution record
+            execution.status = "FAILED"
+            execution.error = "Engine." + type(exc).__name__
+            execution.cause = str(exc)
+        finally:
+            execution.pending = []
+            execution.calls = calls.since(calls_mark)
+            execution.duration_ms = round((time.perf_counter() - started) * 1000)
+            execution.virtual_wait_s = clock.waited(execution.arn)
+            execution.done.set()
+
+    def _history(self, arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    # -- approvals -----------------------------------------------------------------------------
+
+    def _callback_pool(self, arn: str) -> Any:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT][self.region]
+        for machine in backend.state_machines:
+            for candidate in machine.executions:
+                env = getattr(candidate.exec_worker, "env", None)
+                if candidate.exec_arn == arn and env is not None:
+                    return env.callback_pool_manager
+        return None
+
+    def _answer_approvals(self, execution: Execution, steps: list[Step], answered: set[str]) -> None:
+        pool = self._callback_pool(execution.arn)
+        if pool is None:
+            return
+        waiting = [
+            (token, endpoint)
+            for token, endpoint in list(pool._pool.items())
+            if token not in answered and endpoint.get_outcome() is None
+        ]
+        running = [s for s in steps if s.status == "RUNNING"]
+        pending = []
+        for token, _endpoint in waiting:
+            state = running[-1].name if running else "?"
+            request = _task_input(self._history(execution.arn), state)
+            approval = PendingApproval(execution.id, execution.workflow, state, token, request)
+            decision = self.approvals(approval)
+            if decision is None:
+                pending.append(approval)
+                continue
+            answered.add(token)
+            self._deliver(pool, token, decision)
+        execution.pending = pending
+
+    def answer(self, execution_id: str, decision: Decision, token: str | None = None) -> PendingApproval:
+        """Answer a pending approval of a running execution (the dev server's route)."""
+        execution = self.get(execution_id)
+        if execution is None:
+            raise EngineError(f"no execution {execution_id!r}")
+        candidates = [p for p in execution.pending if token is None or p.token == token]
+        if not candidates:
+            raise EngineError(f"execution {execution_id} has no pending approval")
+        pool = self._callback_pool(execution.arn)
+        self._deliver(pool, candidates[0].token, decision)
+        return candidates[0]
+
+    def _deliver(self, pool: Any, token: str, decision: Decision) -> None:
+        if decision.outcome == "timeout":
+            from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut
+
+            pool.notify(token, CallbackOutcomeTimedOut(callback_id=token))
+        else:
+            self.sfn.send_task_success(taskToken=token, output=decision.output())
+
+
+def _report(
+    steps: list[Step], reported: set[int], on_step: Callable[[Step], None], only_finished: bool
+) -> None:
+    finished = sorted((s for s in steps if s.status != "RUNNING" or not only_finished), key=_end_order)
+    for step in finished:
+        if step.key not in reported:
+            reported.add(step.key)
+            on_step(step)
+
+
+def _end_order(step: Step) -> tuple[datetime, int]:
+    return (datetime.fromisoformat(step.started) + timedelta(milliseconds=step.duration_ms), step.key)
+
+
+def _task_input(events: list[dict[str, Any]], state: str) -> Any:
+    for event in reversed(events):
+        if event["type"] == "TaskScheduled":
+            params = event.get("taskScheduledEventDetails", {}).get("parameters")
+            try:
+                return json.loads(params)["Payload"] if params else None
+            except (json.JSONDecodeError, KeyError, TypeError):
+                return params
+        if event["type"].endswith("StateEntered") and event["stateEnteredEventDetails"].get("name") == state:
+            return json.loads(event["stateEnteredEventDetails"].get("input") or "null")
+    return None
+
+
+def load_event(path: str | Path) -> Any:
+    """Reads an event file; raises EngineError with one clear line when it cannot."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EngineError(f"event file not found: {path}") from None
+    except OSError as exc:
+        raise EngineError(f"cannot read event file {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"event file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr)

@@ -1,0 +1,34 @@
+"""The stack's own AWS resources, created in moto with the shape CDK gives them in AWS."""
+
+from __future__ import annotations
+
+import boto3
+
+from functions.core import audit
+
+
+class LocalResources:
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.audit_table = "platform-automation-audit"
+        self.evidence_bucket = "platform-automation-evidence-local"
+
+    def create(self) -> None:
+        ddb = boto3.client("dynamodb", region_name=self.region)
+        ddb.create_table(
+            TableName=self.audit_table,
+            KeySchema=[
+                {"AttributeName": audit.PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": audit.SORT_KEY, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": audit.PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": audit.SORT_KEY, "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        s3 = boto3.client("s3", region_name=self.region)
+        s3.create_bucket(
+            Bucket=self.evidence_bucket,
+            CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
+        )

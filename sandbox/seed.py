@@ -1,0 +1,30 @@
+"""Seeds moto with what the configuration expects to exist in AWS: the DR targets' tables,
+filled with items, and a backup of each (so a drill has something real to restore)."""
+
+from __future__ import annotations
+
+import boto3
+
+from functions.core.config import PlatformConfig
+
+
+def seed_aws(config: PlatformConfig, region: str) -> None:
+    ddb = boto3.client("dynamodb", region_name=region)
+    for target in config.dr.targets:
+        ddb.create_table(
+            TableName=target.resource,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        items = max(target.min_items * 2, 10)
+        for start in range(0, items, 25):
+            ddb.batch_write_item(
+                RequestItems={
+                    target.resource: [
+                        {"PutRequest": {"Item": {"id": {"S": f"{target.name}-{i:05d}"}, "n": {"N": str(i)}}}}
+                        for i in range(start, min(start + 25, items))
+                    ]
+                }
+            )
+        ddb.create_backup(TableName=target.resource, BackupName=f"{target.resource}-nightly")
