@@ -35,6 +35,8 @@ class LambdaSpec:
     # backups and the drill-* restore tables) and grants exactly that.
     aws_actions: tuple[str, ...] = ()
     aws_scope: Literal["dr_tables", ""] = ""
+    # Actions IAM cannot scope to a resource (e.g. dynamodb:ListBackups): granted on "*".
+    unscoped_actions: tuple[str, ...] = ()
     workflows: tuple[str, ...] = field(default=())
 
     @property
@@ -55,7 +57,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         name="DrDrillPlan",
         handler="functions.dr_drill.handlers.plan",
         description="Finds the newest backup of each DR target and plans its restore",
-        aws_actions=("dynamodb:ListBackups", "dynamodb:DescribeBackup"),
+        aws_actions=("dynamodb:DescribeBackup",),
+        unscoped_actions=("dynamodb:ListBackups",),
         aws_scope="dr_tables",
         workflows=("dr_drill",),
     ),

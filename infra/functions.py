@@ -1,0 +1,118 @@
+"""One Lambda function per entry of functions/catalog.py, with exactly the access it declares."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from functions.catalog import LAMBDAS, RESOURCE_ENV, LambdaSpec
+from functions.core.config import PlatformConfig
+from infra.storage import Storage
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        storage: Storage,
+        code_dir: str,
+        layer_dir: str,
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._storage = storage
+        code = lambda_.Code.from_asset(code_dir)
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(layer_dir, exclude=["requirements.txt", ".built"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Runtime dependencies from uv.lock (aws-lambda-powertools, pydantic, ...)",
+        )
+        self.by_name: dict[str, lambda_.Function] = {}
+        for spec in LAMBDAS:
+            self.by_name[spec.name] = self._function(spec, code, log_retention)
+
+    def _function(
+        self, spec: LambdaSpec, code: lambda_.Code, retention: logs.RetentionDays
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=retention)
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": "platform-automation",
+            "POWERTOOLS_METRICS_NAMESPACE": "PlatformAutomation",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        for resource in spec.resources:
+            environment[RESOURCE_ENV[resource]] = self._resource_name(resource)
+        function = lambda_.Function(
+            self,
+            spec.name,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=spec.handler,
+            code=code,
+            layers=[self.layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            environment=environment,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+        )
+        self._grant(spec, function)
+        return function
+
+    def _resource_name(self, resource: str) -> str:
+        if resource == "audit_table":
+            return self._storage.audit_table.table_name
+        return self._storage.evidence_bucket.bucket_name
+
+    def _grant(self, spec: LambdaSpec, function: lambda_.Function) -> None:
+        for resource in spec.resources:
+            if resource == "audit_table":
+                self._storage.audit_table.grant_write_data(function)
+            else:
+                self._storage.evidence_bucket.grant_put(function)
+        for path in spec.secrets:
+            section, attribute = path.split(".", 1)
+            name = getattr(getattr(self._config, section), attribute)
+            secret = secretsmanager.Secret.from_secret_name_v2(
+                self, f"{spec.name}{section.title()}Secret", name
+            )
+            secret.grant_read(function)
+        if spec.aws_actions:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=list(spec.aws_actions), resources=self._scope_arns(spec.aws_scope)
+                )
+            )
+
+        if spec.unscoped_actions:
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"])
+            )
+
+    def _scope_arns(self, scope: str) -> list[str]:
+        if scope != "dr_tables":
+            raise ValueError(f"unknown aws_scope {scope!r} in functions/catalog.py")
+        stack = Stack.of(self)
+        tables = [t.resource for t in self._config.dr.targets]
+        arns = [stack.format_arn(service="dynamodb", resource="table", resource_name=t) for t in tables]
+        arns += [
+            stack.format_arn(service="dynamodb", resource="table", resource_name=f"{t}/backup/*")
+            for t in tables
+        ]
+        arns.append(stack.format_arn(service="dynamodb", resource="table", resource_name="drill-*"))
+        return arns

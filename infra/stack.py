@@ -1,0 +1,47 @@
+"""The whole platform in one stack: storage, functions, workflows, schedules, alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from functions.core.config import PlatformConfig
+from infra.functions import Functions
+from infra.nag import suppress
+from infra.schedules import Schedules
+from infra.storage import Storage
+from infra.workflows import Workflows
+
+
+class PlatformStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        code_dir: str,
+        layer_dir: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        Tags.of(self).add("project", "platform-automation")
+        self.alarm_topic = sns.Topic(
+            self, "AlarmTopic", display_name="platform-automation alarms", enforce_ssl=True
+        )
+        self.storage = Storage(self, "Storage")
+        self.functions = Functions(
+            self, "Functions", config=config, storage=self.storage, code_dir=code_dir, layer_dir=layer_dir
+        )
+        self.workflows = Workflows(
+            self, "Workflows", functions=self.functions.by_name, alarm_topic=self.alarm_topic
+        )
+        self.schedules = Schedules(self, "Schedules", config=config, machines=self.workflows.machines)
+        for workflow, machine in self.workflows.machines.items():
+            CfnOutput(self, f"{workflow.replace('_', '')}StateMachine", value=machine.state_machine_arn)
+        CfnOutput(self, "AuditTableName", value=self.storage.audit_table.table_name)
+        CfnOutput(self, "EvidenceBucketName", value=self.storage.evidence_bucket.bucket_name)
+        suppress(self)

@@ -1,0 +1,49 @@
+"""The stack's own data: the audit table and the evidence bucket (with its access-log bucket)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from functions.core import audit
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, evidence_retention_days: int = 400) -> None:
+        super().__init__(scope, construct_id)
+        self.audit_table = dynamodb.TableV2(
+            self,
+            "AuditTable",
+            partition_key=dynamodb.Attribute(name=audit.PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=audit.SORT_KEY, type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute=audit.TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.evidence_bucket = s3.Bucket(
+            self,
+            "EvidenceBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="evidence/",
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(evidence_retention_days))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
