@@ -5,6 +5,10 @@ from __future__ import annotations
 from aws_cdk import Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
 
+_BASIC_EXECUTION_ROLE = (
+    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+)
+
 
 def suppress(stack: Stack) -> None:
     NagSuppressions.add_stack_suppressions(
@@ -34,7 +38,8 @@ def suppress(stack: Stack) -> None:
             ),
             NagPackSuppression(
                 id="AwsSolutions-L1",
-                reason="Lambdas pin python3.13 on purpose: the dependency layer is built for 3.13 from uv.lock.",
+                reason="Lambdas pin python3.13 on purpose: the dependency layer is built for 3.13 "
+                "from uv.lock.",
             ),
         ],
     )

@@ -177,6 +177,11 @@ class LocalEngine:
         os.environ.update(self._environment())
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        # Handlers cache their boto3 clients (functions.core.runtime): drop any made before this
+        # mock started (outside moto, or for another region), so they talk to this moto world.
+        from functions.core.runtime import reset_clients
+
+        reset_clients()
         clock.install()
         self._dispatch_cm = self.dispatcher.installed()
         self._dispatch_cm.__enter__()
@@ -288,7 +293,7 @@ class LocalEngine:
             if on_step is not None:
                 _report(steps, reported, on_step, only_finished=False)
             execution.status = status
-            execution.output = json.loads(described["output"]) if described.get("output") else None
+            execution.output = _output(described.get("output"))
             execution.error = described.get("error")
             execution.cause = described.get("cause")
             execution.stopped = datetime.now(UTC).isoformat()
@@ -382,6 +387,17 @@ def _report(
 
 def _end_order(step: Step) -> tuple[datetime, int]:
     return (datetime.fromisoformat(step.started) + timedelta(milliseconds=step.duration_ms), step.key)
+
+
+def _output(text: str | None) -> Any:
+    """An execution's output. moto returns a string output as the bare string (`done`, not the JSON
+    text `"done"` that AWS returns): keep it as that string instead of failing to parse it."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def _task_input(events: list[dict[str, Any]], state: str) -> Any:
