@@ -47,7 +47,7 @@ def install() -> None:
     def _virtual_wait(self: Any, env: Any, wait_seconds: float) -> None:  # noqa: ARG001
         _advance(_execution_of(env), wait_seconds)
 
-    wait_function.WaitFunction._wait_interval = _virtual_wait
+    wait_function.WaitFunction._wait_interval = _virtual_wait  # type: ignore[method-assign]
 
     # The retrier calls time.sleep(interval) with no handle on the execution: note the execution
     # in a thread-local as the retrier starts, and charge the sleep to it.
@@ -57,8 +57,8 @@ def install() -> None:
         _local.execution = _execution_of(env)
         original(self, env)
 
-    retrier_decl.RetrierDecl._eval_body = _eval_body
-    retrier_decl.time = types.SimpleNamespace(
+    retrier_decl.RetrierDecl._eval_body = _eval_body  # type: ignore[method-assign]
+    retrier_decl.time = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
         sleep=lambda seconds: _advance(str(getattr(_local, "execution", "")), seconds)
     )
 

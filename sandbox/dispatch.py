@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 
 from functions.catalog import LambdaSpec
@@ -88,7 +88,9 @@ class LambdaDispatcher:
             boto3.setup_default_session()
         session = boto3.DEFAULT_SESSION
         assert session is not None
-        session.events.register("before-call.lambda.Invoke", self._before_invoke, unique_id="pa-dispatch")
+        # botocore types hooks as returning None; a before-call hook's return value short-circuits the call.
+        hook: Any = self._before_invoke
+        session.events.register("before-call.lambda.Invoke", hook, unique_id="pa-dispatch")
         try:
             yield
         finally:
@@ -146,4 +148,4 @@ class LambdaDispatcher:
         }
         if error:
             parsed["FunctionError"] = error
-        return AWSResponse(params.get("url", ""), 200, {}, None), parsed
+        return AWSResponse(params.get("url", ""), 200, HTTPHeaders(), None), parsed

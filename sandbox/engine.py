@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 
@@ -118,9 +118,7 @@ class Execution:
             "duration_ms": self.duration_ms,
             "virtual_wait_s": self.virtual_wait_s,
             "steps": [s.public() for s in self.steps],
-            "pending_approvals": [
-                {"state": p.state, "token": p.token, "request": p.request} for p in self.pending
-            ],
+            "pending_approvals": [{"state": p.state, "token": p.token, "request": p.request} for p in self.pending],
             "calls": self.calls,
         }
 
@@ -182,21 +180,29 @@ class LocalEngine:
         from functions.core.runtime import reset_clients
 
         reset_clients()
-        clock.install()
-        self._dispatch_cm = self.dispatcher.installed()
-        self._dispatch_cm.__enter__()
-        self.resources.create()
-        if self.seed:
-            from sandbox.seed import seed_aws
+        try:
+            clock.install()
+            self._dispatch_cm = self.dispatcher.installed()
+            self._dispatch_cm.__enter__()
+            self.resources.create()
+            if self.seed:
+                from sandbox.seed import seed_aws
 
-            seed_aws(self.config, self.region)
+                seed_aws(self.config, self.region)
+        except BaseException:
+            # `with` does not call __exit__ when __enter__ fails: stop the global mock here, or it
+            # stays active for the rest of the process and the next engine shares its state.
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._dispatch_cm is not None:
             self._dispatch_cm.__exit__(None, None, None)
+            self._dispatch_cm = None
         if self._mock is not None:
             self._mock.stop()
+            self._mock = None
 
     @property
     def sfn(self) -> Any:
@@ -247,9 +253,7 @@ class LocalEngine:
         machine = self.machine_arn(workflow, definition)
         payload = {**event, "dry_run": True} if dry_run and isinstance(event, dict) else event
         name = f"{workflow}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        arn = self.sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(payload))[
-            "executionArn"
-        ]
+        arn = self.sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(payload))["executionArn"]
         execution = Execution(id=name, arn=arn, workflow=workflow, input=payload)
         with self._lock:
             self.executions[name] = execution
@@ -325,7 +329,7 @@ class LocalEngine:
 
         backend = stepfunctions_parser_backends[ACCOUNT][self.region]
         for machine in backend.state_machines:
-            for candidate in machine.executions:
+            for candidate in cast(list[Any], machine.executions):
                 env = getattr(candidate.exec_worker, "env", None)
                 if candidate.exec_arn == arn and env is not None:
                     return env.callback_pool_manager
@@ -375,9 +379,7 @@ class LocalEngine:
             self.sfn.send_task_success(taskToken=token, output=decision.output())
 
 
-def _report(
-    steps: list[Step], reported: set[int], on_step: Callable[[Step], None], only_finished: bool
-) -> None:
+def _report(steps: list[Step], reported: set[int], on_step: Callable[[Step], None], only_finished: bool) -> None:
     finished = sorted((s for s in steps if s.status != "RUNNING" or not only_finished), key=_end_order)
     for step in finished:
         if step.key not in reported:

@@ -80,8 +80,7 @@ def result_json(execution: Execution) -> dict[str, Any]:
         "status": execution.status,
         "output": execution.output,
         "steps": [
-            {"name": s.name, "status": s.status, "duration_ms": s.duration_ms, **_extra(s)}
-            for s in execution.steps
+            {"name": s.name, "status": s.status, "duration_ms": s.duration_ms, **_extra(s)} for s in execution.steps
         ],
         "calls": execution.calls,
         "execution_id": execution.id,

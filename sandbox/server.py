@@ -1,0 +1,169 @@
+"""`platform-automation serve`: the local stack behind one HTTP server on loopback.
+
+Routes (JSON in and out):
+  GET  /executions                     every execution: id, workflow, status, started, stopped
+  GET  /executions/{id}                one execution with its steps, output and pending approvals
+  POST /executions                     start one: {"workflow": ..., "event": {...}, "dry_run": false}
+  POST /executions/{id}/approval       answer its pending approval: {"decision": "approved"|"denied"|
+                                       "timeout", "approver": "...", "reason": "..."}
+  GET  /sandbox/state                  the sandbox: vendor calls log and the AWS resources in moto
+  GET  /healthz                        liveness
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+
+from sandbox import calls
+from sandbox.engine import Decision, EngineError, LocalEngine, manual_policy, workflows
+
+_EXECUTION = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)$")
+_APPROVAL = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)/approval$")
+_MAX_BODY = 1024 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def aws_state(region: str) -> dict[str, Any]:
+    ddb = boto3.client("dynamodb", region_name=region)
+    s3 = boto3.client("s3", region_name=region)
+    tables = {}
+    for name in ddb.list_tables()["TableNames"]:
+        tables[name] = {"items": ddb.scan(TableName=name, Select="COUNT")["Count"]}
+    buckets = {}
+    for bucket in s3.list_buckets()["Buckets"]:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])]
+        buckets[bucket["Name"]] = {"objects": len(keys), "keys": keys[:100]}
+    return {"dynamodb": tables, "s3": buckets}
+
+
+class Api:
+    """The routes, independent of the HTTP plumbing so tests can call them directly."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self.engine = engine
+
+    def get(self, path: str) -> tuple[HTTPStatus, Any]:
+        if path == "/healthz":
+            return HTTPStatus.OK, {"ok": True}
+        if path == "/executions":
+            with self.engine._lock:
+                listed = [e.summary() for e in self.engine.executions.values()]
+            return HTTPStatus.OK, {"executions": listed}
+        match = _EXECUTION.match(path)
+        if match:
+            execution = self.engine.get(match.group(1))
+            if execution is None:
+                raise ApiError(HTTPStatus.NOT_FOUND, f"no execution {match.group(1)!r}")
+            return HTTPStatus.OK, execution.detail()
+        if path == "/sandbox/state":
+            return HTTPStatus.OK, {
+                "vendors": {},
+                "calls": calls.snapshot(),
+                "aws": aws_state(self.engine.region),
+                "workflows": workflows(self.engine.state_machines),
+            }
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no route GET {path}")
+
+    def post(self, path: str, body: Any) -> tuple[HTTPStatus, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
+        if path == "/executions":
+            workflow, event = body.get("workflow"), body.get("event", {})
+            if not isinstance(workflow, str) or not isinstance(event, dict):
+                raise ApiError(HTTPStatus.BAD_REQUEST, 'expected {"workflow": "<name>", "event": {...}}')
+            try:
+                execution = self.engine.start(workflow, event, dry_run=bool(body.get("dry_run")))
+            except EngineError as exc:
+                raise ApiError(HTTPStatus.NOT_FOUND, str(exc)) from None
+            return HTTPStatus.ACCEPTED, execution.summary()
+        match = _APPROVAL.match(path)
+        if match:
+            outcome = body.get("decision")
+            if outcome not in {"approved", "denied", "timeout"}:
+                raise ApiError(HTTPStatus.BAD_REQUEST, "decision must be approved, denied or timeout")
+            decision = Decision(outcome, str(body.get("approver") or "api"), str(body.get("reason") or ""))
+            try:
+                pending = self.engine.answer(match.group(1), decision, body.get("token"))
+            except EngineError as exc:
+                raise ApiError(HTTPStatus.CONFLICT, str(exc)) from None
+            return HTTPStatus.OK, {"answered": pending.state, "decision": outcome}
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no route POST {path}")
+
+
+def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "platform-automation-local"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            print(f"{self.address_string()} {format % args}", file=sys.stderr)
+
+        def _send(self, status: HTTPStatus, payload: Any) -> None:
+            data = json.dumps(payload, default=str).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _dispatch(self, method: str) -> None:
+            path = self.path.split("?", 1)[0]
+            try:
+                if method == "GET":
+                    status, payload = api.get(path)
+                else:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    if length > _MAX_BODY:
+                        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body larger than 1 MiB")
+                    raw = self.rfile.read(length) if length else b"{}"
+                    try:
+                        body = json.loads(raw)
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        raise ApiError(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
+                    status, payload = api.post(path, body)
+            except ApiError as exc:
+                status, payload = exc.status, {"error": str(exc)}
+            except Exception as exc:  # noqa: BLE001 - a local server answers 500 with the reason
+                status, payload = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"}
+            self._send(status, payload)
+
+        def do_GET(self) -> None:
+            self._dispatch("GET")
+
+        def do_POST(self) -> None:
+            self._dispatch("POST")
+
+    return Handler
+
+
+def make_server(host: str, port: int, engine: LocalEngine) -> ThreadingHTTPServer:
+    return ThreadingHTTPServer((host, port), _handler(Api(engine)))
+
+
+def serve(host: str, port: int, config_path: str) -> None:
+    with LocalEngine(config_path, approvals=manual_policy) as engine:
+        server = make_server(host, port, engine)
+        print(f"platform-automation: serving on http://{host}:{server.server_port} (Ctrl-C stops)", file=sys.stderr)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+
+
+def serve_in_background(engine: LocalEngine, host: str = "127.0.0.1") -> tuple[ThreadingHTTPServer, str]:
+    """For tests: a server on a free port, running until `shutdown()`."""
+    server = make_server(host, 0, engine)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://{host}:{server.server_port}"

@@ -1,0 +1,109 @@
+"""The local server's routes, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.engine import LocalEngine, manual_policy
+from sandbox.server import serve_in_background
+
+APPROVAL = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "RequestApproval", "Payload": {"token.$": "$$.Task.Token"}},
+            "ResultPath": "$.approval",
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with LocalEngine(approvals=manual_policy) as engine:
+        engine.dispatcher.register("RequestApproval", lambda event, context: {"posted": True})
+        engine.machine_arn("server_approval", json.dumps(APPROVAL))
+        server, url = serve_in_background(engine)
+        yield url
+        server.shutdown()
+
+
+def call(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def wait_for(url: str, predicate: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = call(url)
+        if predicate(body):
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"condition not met at {url}: {body}")
+
+
+def test_started_execution_is_listed_and_detailed(base_url: str) -> None:
+    status, started = call(f"{base_url}/executions", {"workflow": "dr_drill", "event": {"targets": ["orders"]}})
+    assert status == 202
+    detail = wait_for(f"{base_url}/executions/{started['id']}", lambda b: b["status"] != "RUNNING")
+    assert detail["status"] == "SUCCEEDED"
+    assert {"name", "status", "duration_ms"} <= set(detail["steps"][0])
+    assert detail["output"]["summary"] == "drill: 1/1 targets passed"
+    _, listed = call(f"{base_url}/executions")
+    assert {"id", "workflow", "status", "started", "stopped"} <= set(listed["executions"][0])
+    assert started["id"] in [e["id"] for e in listed["executions"]]
+
+
+def test_pending_approval_is_answered_through_the_api(base_url: str) -> None:
+    _, started = call(f"{base_url}/executions", {"workflow": "server_approval", "event": {}})
+    url = f"{base_url}/executions/{started['id']}"
+    waiting = wait_for(url, lambda b: b["pending_approvals"])
+    assert waiting["status"] == "RUNNING"
+    status, answer = call(f"{url}/approval", {"decision": "denied", "approver": "maria.lopez@example.com"})
+    assert (status, answer["decision"]) == (200, "denied")
+    done = wait_for(url, lambda b: b["status"] != "RUNNING")
+    assert done["output"]["approval"] == {"decision": "denied", "approver": "maria.lopez@example.com", "reason": ""}
+
+
+def test_sandbox_state_shows_calls_log_and_aws_resources(base_url: str) -> None:
+    status, state = call(f"{base_url}/sandbox/state")
+    assert status == 200
+    assert state["calls"] == []
+    assert state["aws"]["dynamodb"]["orders"]["items"] == 200
+    assert "dr_drill" in state["workflows"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "raw", "expected"),
+    [
+        ("/executions/nope", None, None, 404),
+        ("/nowhere", None, None, 404),
+        ("/executions", None, b"{not json", 400),
+        ("/executions", {"workflow": "no_such_flow", "event": {}}, None, 404),
+        ("/executions", {"event": {}}, None, 400),
+        ("/executions/x/approval", {"decision": "maybe"}, None, 400),
+        ("/executions/x/approval", {"decision": "approved"}, None, 409),
+    ],
+)
+def test_bad_requests_get_clear_4xx_answers(
+    base_url: str, path: str, body: Any, raw: bytes | None, expected: int
+) -> None:
+    status, payload = call(f"{base_url}{path}", body, raw)
+    assert status == expected
+    assert payload["error"]
