@@ -129,3 +129,11 @@ def test_audit_table_and_evidence_bucket_are_protected(template: Template) -> No
         "AWS::S3::Bucket",
         {"VersioningConfiguration": {"Status": "Enabled"}, "LoggingConfiguration": Match.any_value()},
     )
+
+
+def test_dependency_layer_is_built_for_lambda_arm64() -> None:
+    from infra.packaging import layer_dir
+
+    compiled = list((layer_dir() / "python" / "pydantic_core").glob("*.so"))
+    assert compiled
+    assert all("aarch64" in path.name and "313" in path.name for path in compiled)
