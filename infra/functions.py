@@ -44,9 +44,7 @@ class Functions(Construct):
         for spec in LAMBDAS:
             self.by_name[spec.name] = self._function(spec, code, log_retention)
 
-    def _function(
-        self, spec: LambdaSpec, code: lambda_.Code, retention: logs.RetentionDays
-    ) -> lambda_.Function:
+    def _function(self, spec: LambdaSpec, code: lambda_.Code, retention: logs.RetentionDays) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=retention)
         environment = {
             "POWERTOOLS_SERVICE_NAME": "platform-automation",
@@ -88,21 +86,15 @@ class Functions(Construct):
         for path in spec.secrets:
             section, attribute = path.split(".", 1)
             name = getattr(getattr(self._config, section), attribute)
-            secret = secretsmanager.Secret.from_secret_name_v2(
-                self, f"{spec.name}{section.title()}Secret", name
-            )
+            secret = secretsmanager.Secret.from_secret_name_v2(self, f"{spec.name}{section.title()}Secret", name)
             secret.grant_read(function)
         if spec.aws_actions:
             function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=list(spec.aws_actions), resources=self._scope_arns(spec.aws_scope)
-                )
+                iam.PolicyStatement(actions=list(spec.aws_actions), resources=self._scope_arns(spec.aws_scope))
             )
 
         if spec.unscoped_actions:
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"])
-            )
+            function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"]))
 
     def _scope_arns(self, scope: str) -> list[str]:
         if scope != "dr_tables":
@@ -110,9 +102,6 @@ class Functions(Construct):
         stack = Stack.of(self)
         tables = [t.resource for t in self._config.dr.targets]
         arns = [stack.format_arn(service="dynamodb", resource="table", resource_name=t) for t in tables]
-        arns += [
-            stack.format_arn(service="dynamodb", resource="table", resource_name=f"{t}/backup/*")
-            for t in tables
-        ]
+        arns += [stack.format_arn(service="dynamodb", resource="table", resource_name=f"{t}/backup/*") for t in tables]
         arns.append(stack.format_arn(service="dynamodb", resource="table", resource_name="drill-*"))
         return arns

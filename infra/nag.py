@@ -5,9 +5,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
 
-_BASIC_EXECUTION_ROLE = (
-    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-)
+_BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
 def suppress(stack: Stack) -> None:
@@ -28,9 +26,7 @@ def suppress(stack: Stack) -> None:
             ),
             NagPackSuppression(
                 id="AwsSolutions-IAM4",
-                applies_to=[
-                    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-                ],
+                applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
                 reason=(
                     "AWSLambdaBasicExecutionRole only allows writing CloudWatch Logs; each function logs "
                     "to its own log group with a retention set by the stack."
@@ -38,8 +34,7 @@ def suppress(stack: Stack) -> None:
             ),
             NagPackSuppression(
                 id="AwsSolutions-L1",
-                reason="Lambdas pin python3.13 on purpose: the dependency layer is built for 3.13 "
-                "from uv.lock.",
+                reason="Lambdas pin python3.13 on purpose: the dependency layer is built for 3.13 from uv.lock.",
             ),
         ],
     )

@@ -39,7 +39,6 @@ def stage_code(config: PlatformConfig, build: Path = BUILD) -> Path:
 def layer_dir() -> Path:
     if not (LAYER_DIR / ".built").is_file() or not (LAYER_DIR / "python").is_dir():
         raise PackagingError(
-            f"the Lambda dependency layer is not built ({LAYER_DIR}/python): "
-            "run `make layer` (or `make synth`)"
+            f"the Lambda dependency layer is not built ({LAYER_DIR}/python): run `make layer` (or `make synth`)"
         )
     return LAYER_DIR

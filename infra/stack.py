@@ -29,16 +29,12 @@ class PlatformStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("project", "platform-automation")
-        self.alarm_topic = sns.Topic(
-            self, "AlarmTopic", display_name="platform-automation alarms", enforce_ssl=True
-        )
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="platform-automation alarms", enforce_ssl=True)
         self.storage = Storage(self, "Storage")
         self.functions = Functions(
             self, "Functions", config=config, storage=self.storage, code_dir=code_dir, layer_dir=layer_dir
         )
-        self.workflows = Workflows(
-            self, "Workflows", functions=self.functions.by_name, alarm_topic=self.alarm_topic
-        )
+        self.workflows = Workflows(self, "Workflows", functions=self.functions.by_name, alarm_topic=self.alarm_topic)
         self.schedules = Schedules(self, "Schedules", config=config, machines=self.workflows.machines)
         for workflow, machine in self.workflows.machines.items():
             CfnOutput(self, f"{workflow.replace('_', '')}StateMachine", value=machine.state_machine_arn)

@@ -61,9 +61,7 @@ class Workflows(Construct):
                 definition_substitutions={f"{n}Arn": functions[n].function_arn for n in names},
                 state_machine_type=sfn.StateMachineType.STANDARD,
                 tracing_enabled=True,
-                logs=sfn.LogOptions(
-                    destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-                ),
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
                 timeout=Duration.hours(24),
             )
             for name in names:

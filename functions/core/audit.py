@@ -68,9 +68,7 @@ def _attribute(value: Any) -> dict[str, Any]:
     return {"S": str(value)}
 
 
-def entries(
-    execution_id: str, table: str | None = None, client: DynamoDBClient | None = None
-) -> list[dict[str, Any]]:
+def entries(execution_id: str, table: str | None = None, client: DynamoDBClient | None = None) -> list[dict[str, Any]]:
     ddb = client or boto3.client("dynamodb")
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {

@@ -134,9 +134,7 @@ class Thresholds(_Model):
 
 def _check_expression(value: str) -> str:
     if not (_CRON.match(value) or _RATE.match(value)):
-        raise ValueError(
-            "must be an EventBridge Scheduler expression such as 'cron(0 9 ? * MON *)' or 'rate(1 day)'"
-        )
+        raise ValueError("must be an EventBridge Scheduler expression such as 'cron(0 9 ? * MON *)' or 'rate(1 day)'")
     return value
 
 
@@ -231,9 +229,7 @@ def cross_reference_problems(data: object) -> list[str]:
     teams = data.get("teams") if isinstance(data.get("teams"), dict) else {}
     accounts = (data.get("aws") or {}).get("accounts") if isinstance(data.get("aws"), dict) else None
     domains = (
-        (data.get("organization") or {}).get("email_domains")
-        if isinstance(data.get("organization"), dict)
-        else None
+        (data.get("organization") or {}).get("email_domains") if isinstance(data.get("organization"), dict) else None
     )
     problems: list[str] = []
     for team_name, team in (teams or {}).items():
@@ -249,9 +245,7 @@ def cross_reference_problems(data: object) -> list[str]:
         for i, approver in enumerate(team.get("approvers") or []):
             domain = approver.split("@", 1)[-1].lower() if isinstance(approver, str) else None
             if isinstance(domains, list) and domain is not None and domain not in domains:
-                problems.append(
-                    f"teams.{team_name}.approvers.{i}: {approver} is outside organization.email_domains"
-                )
+                problems.append(f"teams.{team_name}.approvers.{i}: {approver} is outside organization.email_domains")
     return problems
 
 
@@ -295,9 +289,7 @@ def load_config(path: str | Path) -> PlatformConfig:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ConfigError(
-            path, [f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]
-        ) from None
+        raise ConfigError(path, [f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from None
     return parse_config(data, path)
 
 

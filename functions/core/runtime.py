@@ -4,6 +4,7 @@ per container (so importing a handler costs nothing and tests under moto get mot
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
 
-logger = Logger(service="platform-automation")
+# stderr: in Lambda both streams reach CloudWatch; locally stdout stays clean for `run --json`.
+logger = Logger(service="platform-automation", stream=sys.stderr)
 
 _BUNDLED = Path(__file__).resolve().parent.parent.parent / constants.BUNDLED_CONFIG
 

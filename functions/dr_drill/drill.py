@@ -36,9 +36,7 @@ def restore_table_name(target: str, execution_id: str) -> str:
     return f"{DRILL_PREFIX}{target}-{suffix}"[:255]
 
 
-def plan(
-    config: PlatformConfig, names: list[str], execution_id: str, dry_run: bool, ddb: DynamoDBClient
-) -> Plan:
+def plan(config: PlatformConfig, names: list[str], execution_id: str, dry_run: bool, ddb: DynamoDBClient) -> Plan:
     targets = [t for t in config.dr.targets if not names or t.name in names]
     unknown = sorted(set(names) - {t.name for t in config.dr.targets})
     if unknown:
@@ -95,16 +93,12 @@ def start_restore(job: Job, execution_id: str, dry_run: bool, ddb: DynamoDBClien
     if job.problem or job.backup_arn is None:
         return Restore(status="SKIPPED", note=job.problem or "no backup")
     if dry_run:
-        return Restore(
-            status="SKIPPED", note=f"dry run: would restore {job.backup_arn} into {job.restore_table}"
-        )
+        return Restore(status="SKIPPED", note=f"dry run: would restore {job.backup_arn} into {job.restore_table}")
     existing = _table_status(ddb, job.restore_table)
     if existing is not None:
         # A retried step or a replayed execution: the restore already started, follow that one.
         started = existing.get("CreationDateTime", _now())
-        return Restore(
-            status=existing["TableStatus"], started_at=started.isoformat(), note="already restoring"
-        )
+        return Restore(status=existing["TableStatus"], started_at=started.isoformat(), note="already restoring")
     started_at = _now()
     response = ddb.restore_table_from_backup(TargetTableName=job.restore_table, BackupArn=job.backup_arn)
     audit.record(
@@ -202,9 +196,7 @@ def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
         problems.append(f"restore took {restore_minutes} min, RTO is {job.rto_minutes} min")
     if result.verification:
         problems.extend(n for n in result.verification.notes if "fewer" in n or "schema" in n)
-    passed = (
-        rpo_met and not result.error and not job.problem and (dry_run or (rto_met and verified and cleaned))
-    )
+    passed = rpo_met and not result.error and not job.problem and (dry_run or (rto_met and verified and cleaned))
     return {
         "target": job.target,
         "source_table": job.source_table,
@@ -223,9 +215,7 @@ def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
     }
 
 
-def report(
-    drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb: DynamoDBClient
-) -> dict[str, Any]:
+def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb: DynamoDBClient) -> dict[str, Any]:
     targets = [assess(r, drill.dry_run) for r in results]
     passed = sum(t["passed"] for t in targets)
     now = _now()

@@ -23,9 +23,7 @@ def plan(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def start_restore(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     job = Job.model_validate(event["job"])
-    return drill.start_restore(
-        job, event["execution_id"], bool(event.get("dry_run")), dynamodb()
-    ).model_dump()
+    return drill.start_restore(job, event["execution_id"], bool(event.get("dry_run")), dynamodb()).model_dump()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
