@@ -10,6 +10,7 @@ from typing import Any
 from sandbox.engine import Decision, Execution, PendingApproval
 from sandbox.history import Step
 
+_OUTPUT_LINES = 80
 _MARKS = {"SUCCEEDED": "ok ", "FAILED": "ERR", "RUNNING": "..."}
 
 
@@ -46,7 +47,11 @@ class HumanReporter:
         if execution.error:
             self._print(f"  error: {execution.error}: {_short(execution.cause, 300)}")
         if execution.output is not None:
-            self._print("  output: " + _short(json.dumps(execution.output, default=str), 2000))
+            lines = json.dumps(execution.output, indent=2, default=str).splitlines()
+            shown = lines[:_OUTPUT_LINES] + (
+                [f"… {len(lines) - _OUTPUT_LINES} more lines (--json for all)"] if len(lines) > _OUTPUT_LINES else []
+            )
+            self._print("  output:\n" + "\n".join("    " + line for line in shown))
         self._print(f"  execution id: {execution.id}")
 
 
