@@ -105,7 +105,9 @@ class _Builder:
         elif kind.endswith("Succeeded") and not kind.startswith(("Execution", "Map")):
             entered = self._open_owner(event)
             if entered is not None:
-                self.open[entered]._failed_last = False
+                # A retry that succeeded: the step succeeded; `attempts` still shows the retries.
+                step = self.open[entered]
+                step._failed_last, step.error, step.cause = False, None, None
 
     def _failure(self, event: dict[str, Any], details: dict[str, Any]) -> None:
         entered = self._open_owner(event)

@@ -10,7 +10,11 @@ from functions.core.config import PlatformConfig
 
 def seed_aws(config: PlatformConfig, region: str) -> None:
     ddb = boto3.client("dynamodb", region_name=region)
+    seeded: set[str] = set()
     for target in config.dr.targets:
+        if target.resource in seeded:  # two targets may drill the same table
+            continue
+        seeded.add(target.resource)
         ddb.create_table(
             TableName=target.resource,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

@@ -177,6 +177,15 @@ def _minutes_between(start: str | None, end: str | None) -> float | None:
     return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60, 3)
 
 
+def _error_message(cause: str) -> str:
+    """A Lambda error's Cause is its JSON error payload; people want the message."""
+    try:
+        payload = json.loads(cause)
+    except (json.JSONDecodeError, TypeError):
+        return cause
+    return str(payload.get("errorMessage", cause)) if isinstance(payload, dict) else cause
+
+
 def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
     job = result.job
     restore_minutes = _minutes_between(
@@ -189,7 +198,7 @@ def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
     cleaned = bool(result.cleanup and (result.cleanup.deleted or result.cleanup.note))
     problems = [p for p in [job.problem] if p]
     if result.error:
-        problems.append(f"{result.error.get('Error')}: {result.error.get('Cause', '')}"[:500])
+        problems.append(f"{result.error.get('Error')}: {_error_message(result.error.get('Cause', ''))}"[:500])
     if not rpo_met and job.backup_age_minutes is not None:
         problems.append(f"newest backup is {job.backup_age_minutes} min old, RPO is {job.rpo_minutes} min")
     if not dry_run and restore_minutes is not None and not rto_met:
@@ -244,9 +253,13 @@ def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb
         client=ddb,
     )
     verdict = "dry run" if drill.dry_run else "drill"
+    summary = f"{verdict}: {passed}/{len(targets)} targets passed"
+    problems = [f"{t['target']}: {p}" for t in targets for p in t["problems"]]
     return {
         "passed": passed == len(targets),
-        "summary": f"{verdict}: {passed}/{len(targets)} targets passed",
+        "summary": summary,
+        # The Fail state's cause: what went wrong, not just how many, so the alarm says it.
+        "cause": "; ".join([summary, *problems])[:4000],
         "evidence": f"s3://{bucket}/{key}",
         "targets": targets,
     }
