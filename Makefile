@@ -73,7 +73,7 @@ fmt: $(STAMP)
 # W3005 (redundant DependsOn) is how CDK wires every role to its function; errors still fail.
 synth: setup
 	cdk synth --quiet --no-notices
-	$(VENV)/bin/cfn-lint --non-zero-exit-code error --ignore-checks W3005 cdk.out/*.template.json
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json --non-zero-exit-code error --ignore-checks W3005
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -137,3 +138,19 @@ def test_dependency_layer_is_built_for_lambda_arm64() -> None:
     compiled = list((layer_dir() / "python" / "pydantic_core").glob("*.so"))
     assert compiled
     assert all("aarch64" in path.name and "313" in path.name for path in compiled)
+
+
+def test_template_passes_cfn_lint(template: Template, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "PlatformAutomation.template.json"
+    path.write_text(json.dumps(template.to_json()))
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), str(path), "--non-zero-exit-code", "error", "--ignore-checks", "W3005"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
