@@ -150,6 +150,7 @@ class LocalEngine:
         self._lock = threading.Lock()
         self._mock: Any = None
         self._dispatch_cm: Any = None
+        self._sfn: Any = None
 
     def _environment(self) -> dict[str, str]:
         return {
@@ -203,10 +204,15 @@ class LocalEngine:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        self._sfn = None
 
     @property
     def sfn(self) -> Any:
-        return boto3.client("stepfunctions", region_name=self.region)
+        # One client for the engine's life: the follower polls it every few milliseconds, and
+        # creating a botocore client costs more than the call itself.
+        if self._sfn is None:
+            self._sfn = boto3.client("stepfunctions", region_name=self.region)
+        return self._sfn
 
     # -- definitions ---------------------------------------------------------------------------
 
