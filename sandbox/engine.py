@@ -298,7 +298,7 @@ class LocalEngine:
                 execution.steps = steps
                 if status in FINAL:
                     break
-                self._answer_approvals(execution, steps, answered)
+                self._answer_approvals(execution, steps, events, answered)
                 time.sleep(_POLL_S)
             if on_step is not None:
                 _report(steps, reported, on_step, only_finished=False)
@@ -341,7 +341,9 @@ class LocalEngine:
                     return env.callback_pool_manager
         return None
 
-    def _answer_approvals(self, execution: Execution, steps: list[Step], answered: set[str]) -> None:
+    def _answer_approvals(
+        self, execution: Execution, steps: list[Step], events: list[dict[str, Any]], answered: set[str]
+    ) -> None:
         pool = self._callback_pool(execution.arn)
         if pool is None:
             return
@@ -354,7 +356,7 @@ class LocalEngine:
         pending = []
         for token, _endpoint in waiting:
             state = running[-1].name if running else "?"
-            request = _task_input(self._history(execution.arn), state)
+            request = _task_input(events, state)
             approval = PendingApproval(execution.id, execution.workflow, state, token, request)
             decision = self.approvals(approval)
             if decision is None:
