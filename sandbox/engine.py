@@ -286,7 +286,7 @@ class LocalEngine:
         started = time.perf_counter()
         calls_mark = calls.mark()
         reported: set[int] = set()
-        answered: set[str] = set()
+        seen: dict[str, PendingApproval | None] = {}
         try:
             while True:
                 described = self.sfn.describe_execution(executionArn=execution.arn)
@@ -298,7 +298,7 @@ class LocalEngine:
                 execution.steps = steps
                 if status in FINAL:
                     break
-                self._answer_approvals(execution, steps, events, answered)
+                self._answer_approvals(execution, seen)
                 time.sleep(_POLL_S)
             if on_step is not None:
                 _report(steps, reported, on_step, only_finished=False)
@@ -341,30 +341,25 @@ class LocalEngine:
                     return env.callback_pool_manager
         return None
 
-    def _answer_approvals(
-        self, execution: Execution, steps: list[Step], events: list[dict[str, Any]], answered: set[str]
-    ) -> None:
+    def _answer_approvals(self, execution: Execution, seen: dict[str, PendingApproval | None]) -> None:
+        """Ask the policy about each new waiting token; `seen` maps token -> still pending (or None)."""
         pool = self._callback_pool(execution.arn)
         if pool is None:
             return
-        waiting = [
-            (token, endpoint)
-            for token, endpoint in list(pool._pool.items())
-            if token not in answered and endpoint.get_outcome() is None
-        ]
-        running = [s for s in steps if s.status == "RUNNING"]
-        pending = []
-        for token, _endpoint in waiting:
+        new = [t for t, endpoint in list(pool._pool.items()) if t not in seen and endpoint.get_outcome() is None]
+        if new:
+            # The token exists before its TaskScheduled event may be in the history fetched for
+            # this poll: read the history again, once, to find the waiting state and its input.
+            events = self._history(execution.arn)
+            running = [s for s in steps_from_history(events, final=False) if s.status == "RUNNING"]
             state = running[-1].name if running else "?"
-            request = _task_input(events, state)
-            approval = PendingApproval(execution.id, execution.workflow, state, token, request)
-            decision = self.approvals(approval)
-            if decision is None:
-                pending.append(approval)
-                continue
-            answered.add(token)
-            self._deliver(pool, token, decision)
-        execution.pending = pending
+            for token in new:
+                approval = PendingApproval(execution.id, execution.workflow, state, token, _task_input(events, state))
+                decision = self.approvals(approval)
+                seen[token] = approval if decision is None else None
+                if decision is not None:
+                    self._deliver(pool, token, decision)
+        execution.pending = [p for t, p in seen.items() if p is not None and pool._pool[t].get_outcome() is None]
 
     def answer(self, execution_id: str, decision: Decision, token: str | None = None) -> PendingApproval:
         """Answer a pending approval of a running execution (the dev server's route)."""
