@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 EXIT_USAGE = 2
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,10 +136,6 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
-
-
-def _entry() -> Any:  # pragma: no cover - console script shim
-    sys.exit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover

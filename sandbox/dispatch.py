@@ -53,13 +53,6 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-@dataclass
-class Invocation:
-    function: str
-    duration_ms: float
-    error: str | None
-
-
 class LambdaDispatcher:
     """Maps function names to handlers and answers Invoke calls with their results."""
 
@@ -70,7 +63,6 @@ class LambdaDispatcher:
         self._handlers: dict[str, Handler] = {}
         self._overrides: dict[str, Handler] = {}
         self._lock = threading.Lock()
-        self.invocations: list[Invocation] = []
 
     def arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}"
@@ -117,7 +109,6 @@ class LambdaDispatcher:
             invoked_function_arn=self.arn(name),
             timeout_s=spec.timeout_s if spec else 30,
         )
-        started = time.perf_counter()
         error: str | None = None
         try:
             handler = self._handler(name)
@@ -130,8 +121,6 @@ class LambdaDispatcher:
                 "errorMessage": str(exc),
                 "stackTrace": traceback.format_exception(exc)[-6:],
             }
-        with self._lock:
-            self.invocations.append(Invocation(name, (time.perf_counter() - started) * 1000, error))
         return result, error
 
     def _before_invoke(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
