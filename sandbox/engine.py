@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import re
-import sys
 import threading
 import time
 import uuid
@@ -348,13 +347,16 @@ class LocalEngine:
             return
         new = [t for t, endpoint in list(pool._pool.items()) if t not in seen and endpoint.get_outcome() is None]
         if new:
-            # The token exists before its TaskScheduled event may be in the history fetched for
-            # this poll: read the history again, once, to find the waiting state and its input.
+            # The token can exist before its TaskScheduled event is in the history fetched for this
+            # poll: read the history again, and leave a token whose event is still missing for later.
             events = self._history(execution.arn)
             running = [s for s in steps_from_history(events, final=False) if s.status == "RUNNING"]
             state = running[-1].name if running else "?"
             for token in new:
-                approval = PendingApproval(execution.id, execution.workflow, state, token, _task_input(events, state))
+                found, request = _task_request(events, token)
+                if not found:
+                    continue  # not in the history yet: look again on the next poll
+                approval = PendingApproval(execution.id, execution.workflow, state, token, request)
                 decision = self.approvals(approval)
                 seen[token] = approval if decision is None else None
                 if decision is not None:
@@ -405,17 +407,16 @@ def _output(text: str | None) -> Any:
         return text
 
 
-def _task_input(events: list[dict[str, Any]], state: str) -> Any:
+def _task_request(events: list[dict[str, Any]], token: str) -> tuple[bool, Any]:
+    """The payload of the Task that handed out `token`: (found, payload)."""
     for event in reversed(events):
-        if event["type"] == "TaskScheduled":
-            params = event.get("taskScheduledEventDetails", {}).get("parameters")
+        params = event.get("taskScheduledEventDetails", {}).get("parameters") or ""
+        if event["type"] == "TaskScheduled" and token in params:
             try:
-                return json.loads(params)["Payload"] if params else None
-            except (json.JSONDecodeError, KeyError, TypeError):
-                return params
-        if event["type"].endswith("StateEntered") and event["stateEnteredEventDetails"].get("name") == state:
-            return json.loads(event["stateEnteredEventDetails"].get("input") or "null")
-    return None
+                return True, json.loads(params).get("Payload", params)
+            except (json.JSONDecodeError, AttributeError):
+                return True, params
+    return False, None
 
 
 def load_event(path: str | Path) -> Any:
@@ -431,7 +432,3 @@ def load_event(path: str | Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise EngineError(f"event file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr)
