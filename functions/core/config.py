@@ -79,6 +79,25 @@ class SlackSettings(_Model):
     secret_name: str = "platform-automation/slack"  # noqa: S105 - a secret's name, not its value
 
 
+class SendGridSettings(_Model):
+    from_email: Email = Field(description="Sender address of the platform's mail")
+    from_name: str = "Platform team"
+    templates: dict[str, str] = Field(
+        default_factory=dict, description="Dynamic template ids by purpose (welcome, offboarding_summary)"
+    )
+    secret_name: str = "platform-automation/sendgrid"  # noqa: S105 - a secret's name, not its value
+
+
+class PagerDutySettings(_Model):
+    from_email: Email = Field(description="A PagerDuty user's email: REST writes are made on its behalf")
+    secret_name: str = "platform-automation/pagerduty"  # noqa: S105 - a secret's name, not its value
+
+
+class ArgoCdSettings(_Model):
+    url: HttpUrl = Field(description="The Argo CD API server")
+    secret_name: str = "platform-automation/argocd"  # noqa: S105 - a secret's name, not its value
+
+
 class AwsAccess(_Model):
     account: str = Field(description="Key in aws.accounts")
     permission_set: str = Field(min_length=1)
@@ -201,6 +220,9 @@ class PlatformConfig(_Model):
     okta: OktaSettings
     github: GitHubSettings
     slack: SlackSettings
+    sendgrid: SendGridSettings | None = None
+    pagerduty: PagerDutySettings | None = None
+    argocd: ArgoCdSettings | None = None
     aws: AwsSettings
     teams: dict[Slug, Team] = Field(min_length=1)
     thresholds: Thresholds
