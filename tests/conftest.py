@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+pytest_plugins = ["tests.contract_plugin"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "platform.example.yaml"
@@ -43,3 +46,9 @@ def write_config_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[...,
         return _write_config(tmp_path_factory.mktemp("config"), data, name)
 
     return write
+
+
+@pytest.fixture
+def issue_opened() -> dict[str, Any]:
+    """A real-shaped `issues.opened` delivery of the onboarding issue form."""
+    return json.loads((ROOT / "events" / "github" / "issue_opened_onboarding.json").read_text())

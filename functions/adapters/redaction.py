@@ -9,6 +9,7 @@ SDKs log through the standard `logging` module, so their lines pass the same fil
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import traceback
 from collections.abc import Iterable
@@ -18,6 +19,13 @@ MASK = "[REDACTED]"
 _MIN_LENGTH = 6  # shorter values (ports, flags) would mask innocent text everywhere
 _lock = threading.Lock()
 _secrets: set[str] = set()
+# Secrets in flight before anyone could register them: the Secrets Manager response an SDK logs at
+# DEBUG, and credentials in Authorization headers (Bearer, Okta's SSWS, PagerDuty's Token token=).
+_PATTERNS = (
+    # The value may be JSON inside JSON inside a bytes repr: mask the rest of the line.
+    (re.compile(r"(SecretString\\*[\"']\s*:\s*)[^\n]*"), r"\1" + MASK),
+    (re.compile(r"\b(Bearer |SSWS |Token token=|Basic )[^\s'\",}]{8,}"), r"\1" + MASK),
+)
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -52,6 +60,8 @@ def redact(text: str) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
     return text
 
 
@@ -67,8 +77,6 @@ def _redact_value(value: Any) -> Any:
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if not _secrets:
-            return True
         if isinstance(record.msg, dict):
             record.msg = _redact_value(record.msg)
         else:

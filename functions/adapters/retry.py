@@ -57,8 +57,9 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             return max(0.0, when.timestamp() - now)
+    # Okta sends X-Rate-Limit-Reset on every answer: it says when to retry only once nothing remains.
     reset = lowered.get("x-rate-limit-reset")
-    if reset and reset.strip().isdigit():
+    if reset and reset.strip().isdigit() and lowered.get("x-rate-limit-remaining", "0") == "0":
         return max(0.0, float(reset) - now)
     # GitHub: a primary rate limit says when it resets only when nothing remains.
     if lowered.get("x-ratelimit-remaining") == "0" and (lowered.get("x-ratelimit-reset") or "").isdigit():

@@ -19,6 +19,8 @@ SECRET_MAX_AGE_S = 300  # a rotated secret is picked up within five minutes
 def get_secret(name: str, vendor: str) -> dict[str, Any]:
     from aws_lambda_powertools.utilities import parameters
 
+    # Before the fetch: an SDK logging at DEBUG prints the response that carries the secret.
+    redaction.install([logging.getLogger("platform-automation")])
     try:
         raw = parameters.get_secret(name, max_age=SECRET_MAX_AGE_S)
     except parameters.GetParameterError as exc:
@@ -32,7 +34,6 @@ def get_secret(name: str, vendor: str) -> dict[str, Any]:
         redaction.register(text)
         raise VendorError(vendor, "read credentials", None, f"secret {name!r} is not a JSON object")
     redaction.register(value)
-    redaction.install([logging.getLogger("platform-automation")])
     return value
 
 

@@ -59,8 +59,18 @@ class OktaSettings(_Model):
         return self
 
 
+class GitHubWebhook(_Model):
+    hook_id: int = Field(gt=0, description="The id of the webhook that calls POST /github/webhook")
+    repo: str | None = Field(
+        default=None, pattern=r"^[\w.-]+/[\w.-]+$", description="owner/repo of a repository hook; absent: an org hook"
+    )
+
+
 class GitHubSettings(_Model):
     org: str = Field(min_length=1)
+    webhook: GitHubWebhook | None = Field(
+        default=None, description="The webhook whose failed deliveries the redelivery sweeper asks for again"
+    )
     requests_repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/repo of the request issues")
     gitops_repo: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
     app_id: int | None = None
@@ -74,8 +84,37 @@ class SlackChannels(_Model):
     security: Channel
 
 
+# Who may run each /platform sub-command (`help` is open to all): "*" anyone in the workspace,
+# "approvers" any team's approver, "team:<name>" that team's approvers, or an email address.
+SlackSubcommand = Literal["onboard", "offboard", "deploy", "cost", "access-review", "drill", "status"]
+_PRINCIPAL = re.compile(r"^(\*|approvers|team:[a-z0-9][a-z0-9-]*|[^@\s]+@[^@\s]+\.[A-Za-z]{2,})$")
+DEFAULT_SLACK_ACCESS: dict[SlackSubcommand, list[str]] = {
+    "onboard": ["approvers"],
+    "offboard": ["approvers"],
+    "deploy": ["approvers"],
+    "cost": ["approvers"],
+    "access-review": ["approvers"],
+    "drill": ["approvers"],
+    "status": ["*"],
+}
+
+
 class SlackSettings(_Model):
     channels: SlackChannels
+    access: dict[SlackSubcommand, list[str]] = Field(default_factory=lambda: dict(DEFAULT_SLACK_ACCESS))
+
+    @field_validator("access")
+    @classmethod
+    def _principals(cls, access: dict[SlackSubcommand, list[str]]) -> dict[SlackSubcommand, list[str]]:
+        for command, principals in access.items():
+            for principal in principals:
+                if not _PRINCIPAL.match(principal):
+                    raise ValueError(
+                        f"{command}: {principal!r} is not '*', 'approvers', 'team:<name>' or an email address"
+                    )
+        # Sub-commands left out keep their default.
+        return {**DEFAULT_SLACK_ACCESS, **access}
+
     secret_name: str = "platform-automation/slack"  # noqa: S105 - a secret's name, not its value
 
 
@@ -166,6 +205,7 @@ class Schedules(_Model):
     dr_drill: ScheduleExpression
     off_hours_stop: ScheduleExpression
     off_hours_start: ScheduleExpression
+    redelivery_sweep: ScheduleExpression = "rate(15 minutes)"
     holidays: list[str] = Field(default_factory=list, description="ISO dates on which off-hours is skipped")
 
     @field_validator("timezone")
@@ -177,7 +217,7 @@ class Schedules(_Model):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("access_review", "dr_drill", "off_hours_stop", "off_hours_start")
+    @field_validator("access_review", "dr_drill", "off_hours_stop", "off_hours_start", "redelivery_sweep")
     @classmethod
     def _expression(cls, value: str) -> str:
         return _check_expression(value)
@@ -268,6 +308,12 @@ def cross_reference_problems(data: object) -> list[str]:
             domain = approver.split("@", 1)[-1].lower() if isinstance(approver, str) else None
             if isinstance(domains, list) and domain is not None and domain not in domains:
                 problems.append(f"teams.{team_name}.approvers.{i}: {approver} is outside organization.email_domains")
+    slack = data.get("slack")
+    access = slack.get("access") if isinstance(slack, dict) else None
+    for command, principals in (access if isinstance(access, dict) else {}).items():
+        for i, principal in enumerate(principals if isinstance(principals, list) else []):
+            if isinstance(principal, str) and principal.startswith("team:") and principal[5:] not in (teams or {}):
+                problems.append(f"slack.access.{command}.{i}: unknown team {principal[5:]!r}")
     return problems
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox import calls
@@ -107,12 +107,12 @@ class Fault:
         return cls(**data)
 
 
-Handler = Callable[["FakeVendor", Request], Response]
+H = TypeVar("H", bound=Callable[..., Response])
 _ROUTE_ATTR = "_fake_routes"
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
-    def mark(fn: Handler) -> Handler:
+def route(method: str, pattern: str) -> Callable[[H], H]:
+    def mark(fn: H) -> H:
         routes = getattr(fn, _ROUTE_ATTR, [])
         routes.append((method, pattern))
         setattr(fn, _ROUTE_ATTR, routes)
@@ -127,6 +127,8 @@ class FakeVendor:
 
     service: ClassVar[str] = ""
     request_id_header: ClassVar[str] = "x-request-id"
+    # Some vendors send their id header only on success (SendGrid's X-Message-Id names the message).
+    request_id_on_errors: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -203,7 +205,8 @@ class FakeVendor:
             response = self.check_auth(request)
         if response is None:
             response = self._route(request)
-        response.headers.setdefault(self.request_id_header, uuid.uuid4().hex)
+        if response.status < 400 or self.request_id_on_errors:
+            response.headers.setdefault(self.request_id_header, uuid.uuid4().hex)
         calls.record(
             {
                 "service": self.service,
@@ -247,6 +250,8 @@ def _http_handler(fake: FakeVendor) -> type[BaseHTTPRequestHandler]:
     class HttpHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"sandbox-{fake.service}"
+        # Headers and body go out in two writes; with Nagle on, each answer waits ~40 ms for an ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - the calls log is the record
             return

@@ -13,6 +13,7 @@ The secret layouts are the production ones (docs/configuration.md, "Secrets"):
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,9 @@ def secrets_for(config: PlatformConfig) -> dict[str, dict[str, Any]]:
         if config.okta.auth == "api_token"
         else {"private_key": private_key_pem(), "key_id": OKTA_KEY_ID}
     )
-    github: dict[str, Any] = {"webhook_secret": GITHUB_WEBHOOK_SECRET}
+    # The two secrets a real GitHub / Slack would sign with can be set, so a tunnel from the real
+    # service to `platform-automation serve` verifies (docs/configuration.md, "Local secrets").
+    github: dict[str, Any] = {"webhook_secret": os.environ.get("GITHUB_WEBHOOK_SECRET") or GITHUB_WEBHOOK_SECRET}
     if config.github.app_id:
         github |= {"app_private_key": private_key_pem(), "installation_id": GITHUB_INSTALLATION_ID}
     else:
@@ -59,7 +62,10 @@ def secrets_for(config: PlatformConfig) -> dict[str, dict[str, Any]]:
     out = {
         config.okta.secret_name: okta,
         config.github.secret_name: github,
-        config.slack.secret_name: {"bot_token": SLACK_BOT_TOKEN, "signing_secret": SLACK_SIGNING_SECRET},
+        config.slack.secret_name: {
+            "bot_token": SLACK_BOT_TOKEN,
+            "signing_secret": os.environ.get("SLACK_SIGNING_SECRET") or SLACK_SIGNING_SECRET,
+        },
     }
     if config.sendgrid:
         out[config.sendgrid.secret_name] = {"api_key": SENDGRID_API_KEY}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from functions.adapters.endpoints import env_name
@@ -98,3 +99,40 @@ class VendorSandbox:
 
     def state(self) -> dict[str, Any]:
         return {service: fake.state() for service, fake in self.fakes.items()}
+
+
+def parse_fault(text: str) -> tuple[str, Fault]:
+    """`SERVICE:STATUS[,key=value...]` or `SERVICE:key=value[,...]`, as the CLI takes it:
+    `okta:429,count=3,retry_after_s=2`, `github:500,rate=0.2`, `slack:latency_ms=300,status=none`."""
+    service, sep, spec = text.partition(":")
+    if not sep or service not in FAKES:
+        raise ValueError(
+            f"fault {text!r}: expected SERVICE:STATUS[,key=value...] with SERVICE one of {', '.join(FAKES)}"
+        )
+    settings: dict[str, Any] = {}
+    for index, part in enumerate(p.strip() for p in spec.split(",") if p.strip()):
+        key, eq, value = part.partition("=")
+        if not eq:
+            if index:
+                raise ValueError(f"fault {text!r}: {part!r} is not key=value")
+            key, value = "status", part
+        settings[key] = value
+    converters: dict[str, Callable[[str], Any]] = {
+        "status": _status,
+        "rate": float,
+        "count": int,
+        "retry_after_s": float,
+        "latency_ms": int,
+        "match": str,
+    }
+    try:
+        converted = {key: converters[key](value) for key, value in settings.items()}
+    except KeyError as exc:
+        raise ValueError(f"fault {text!r}: unknown setting {exc.args[0]!r}; known: {', '.join(converters)}") from None
+    except ValueError as exc:
+        raise ValueError(f"fault {text!r}: {exc}") from None
+    return service, Fault(**converted)
+
+
+def _status(value: str) -> int | None:
+    return None if value.lower() == "none" else int(value)
