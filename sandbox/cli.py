@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_USAGE = 2
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the local server (executions, sandbox state)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    for command in (run, serve):
+        _sandbox_options(command)
 
     sub.add_parser("synth", help="synthesize the CDK app (same as `make synth`)")
     sub.add_parser("workflows", help="list the workflows that can be run")
@@ -52,6 +55,37 @@ def _parser() -> argparse.ArgumentParser:
     validate = config_sub.add_parser("validate", help="validate a configuration file")
     validate.add_argument("file")
     return parser
+
+
+def _sandbox_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("vendor sandbox")
+    group.add_argument("--org", help="fixture organisation for the vendor fakes (default: sandbox/fixtures/org.yaml)")
+    group.add_argument("--org-size", type=int, help="generate an organisation of this many people (scale tests)")
+    group.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SERVICE:STATUS[,key=value]",
+        help="inject vendor failures, e.g. okta:429,count=3,retry_after_s=2 or github:500,rate=0.2 or "
+        "slack:latency_ms=300,status=none (keys: status, rate, count, retry_after_s, latency_ms, match); repeatable",
+    )
+
+
+def _sandbox_settings(args: argparse.Namespace) -> tuple[dict[str, Any] | None, list[tuple[str, Any]]]:
+    """The fixture organisation and the faults the options ask for; ValueError says what is wrong."""
+    from sandbox.fakes.org import generate_org, load_org
+    from sandbox.fakes.vendors import parse_fault
+
+    faults = [parse_fault(text) for text in args.fault]
+    try:
+        org = load_org(args.org) if args.org else None
+    except (OSError, TypeError) as exc:
+        raise ValueError(f"cannot load --org {args.org}: {exc}") from None
+    if args.org_size is not None:
+        if args.org_size < 1:
+            raise ValueError("--org-size must be at least 1")
+        org = generate_org(args.org_size, base=org)
+    return org, faults
 
 
 def _fail(message: str) -> int:
@@ -102,10 +136,15 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     from sandbox.engine import fixed_policy
 
+    try:
+        org, faults = _sandbox_settings(args)
+    except ValueError as exc:
+        return _fail(str(exc))
     policy = ask_policy if args.approve == "ask" else fixed_policy(args.approve)
     reporter = None if args.json else HumanReporter(args.workflow, dry_run=args.dry_run)
     try:
-        with LocalEngine(_config_path(args), approvals=policy) as engine:
+        with LocalEngine(_config_path(args), approvals=policy, org=org) as engine:
+            _apply_faults(engine, faults)
             if reporter:
                 reporter.started()
             execution = engine.run(
@@ -123,12 +162,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if execution.status == "SUCCEEDED" else 1
 
 
+def _apply_faults(engine: Any, faults: list[tuple[str, Any]]) -> None:
+    for service, fault in faults:
+        engine.vendors.set_faults(service, [*engine.vendors.fakes[service].faults, fault])
+
+
 def _serve(args: argparse.Namespace) -> int:
     from functions.core.config import ConfigError
     from sandbox.server import serve
 
     try:
-        serve(args.host, args.port, _config_path(args))
+        org, faults = _sandbox_settings(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
+        serve(args.host, args.port, _config_path(args), org=org, on_start=lambda engine: _apply_faults(engine, faults))
     except ConfigError as exc:
         return _fail(f"invalid configuration: {exc}")
     except OSError as exc:

@@ -33,6 +33,12 @@ def waited(execution_arn: str) -> float:
         return _waited.get(execution_arn, 0.0)
 
 
+def adapter_sleep(seconds: float) -> None:
+    """A vendor adapter's wait between retries, charged to the execution whose step is running
+    (when the retrier has noted it on this thread) instead of slept."""
+    _advance(str(getattr(_local, "execution", "")), seconds)
+
+
 def install() -> None:
     """Patch moto's interpreter once per process; safe to call repeatedly."""
     global _installed  # noqa: PLW0603 - one patch per process, by design

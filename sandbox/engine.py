@@ -27,7 +27,9 @@ from functions.catalog import LAMBDAS
 from functions.core import constants
 from functions.core.config import PlatformConfig, load_config
 from sandbox import calls, clock
+from sandbox.bus import LocalBus
 from sandbox.dispatch import ACCOUNT, LambdaDispatcher
+from sandbox.fakes.vendors import VendorSandbox
 from sandbox.history import Step, steps_from_history
 from sandbox.resources import LocalResources
 
@@ -135,6 +137,9 @@ class LocalEngine:
         state_machines: Path = STATE_MACHINES,
         approvals: ApprovalPolicy | None = None,
         seed: bool = True,
+        *,
+        org: dict[str, Any] | None = None,
+        vendors: bool = True,
     ) -> None:
         self.config_path = Path(config_path).resolve()
         self.config: PlatformConfig = load_config(self.config_path)
@@ -149,13 +154,24 @@ class LocalEngine:
         self._lock = threading.Lock()
         self._mock: Any = None
         self._dispatch_cm: Any = None
+        self.bus = LocalBus(self.region, ACCOUNT, self._start_from_bus, self.dispatcher.invoke)
+        self._bus_cm: Any = None
         self._sfn: Any = None
+        self._org = org
+        self._with_vendors = vendors
+        self.vendors: VendorSandbox | None = None
+        self._previous_sleeper: Callable[[float], None] | None = None
 
     def _environment(self) -> dict[str, str]:
         return {
             constants.CONFIG_FILE: str(self.config_path),
             constants.AUDIT_TABLE: self.resources.audit_table,
             constants.EVIDENCE_BUCKET: self.resources.evidence_bucket,
+            constants.IDEMPOTENCY_TABLE: self.resources.idempotency_table,
+            constants.EVENT_BUS: self.resources.event_bus,
+            constants.STATE_MACHINES: json.dumps(
+                {w: f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{w}" for w in workflows(self.state_machines)}
+            ),
             "AWS_DEFAULT_REGION": self.region,
             "POWERTOOLS_SERVICE_NAME": "platform-automation",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
@@ -180,15 +196,22 @@ class LocalEngine:
         from functions.core.runtime import reset_clients
 
         reset_clients()
+        from functions.ingress import dedup
+
+        dedup.reset()
         try:
             clock.install()
             self._dispatch_cm = self.dispatcher.installed()
             self._dispatch_cm.__enter__()
+            self._bus_cm = self.bus.installed()
+            self._bus_cm.__enter__()
             self.resources.create()
             if self.seed:
                 from sandbox.seed import seed_aws
 
                 seed_aws(self.config, self.region)
+            if self._with_vendors:
+                self._start_vendors()
         except BaseException:
             # `with` does not call __exit__ when __enter__ fails: stop the global mock here, or it
             # stays active for the rest of the process and the next engine shares its state.
@@ -196,7 +219,30 @@ class LocalEngine:
             raise
         return self
 
+    def _start_vendors(self) -> None:
+        from functions.adapters import retry, secrets
+        from sandbox.fakes.credentials import seed_secrets
+        from sandbox.fakes.vendors import VendorSandbox
+
+        seed_secrets(self.config, self.region)
+        secrets.clear_cache()  # secrets cached from an earlier moto world are gone with it
+        self.vendors = VendorSandbox(self._org)
+        self.vendors.start()
+        # Adapter retries wait on virtual time too: a Retry-After of 30 s costs nothing locally.
+        self._previous_sleeper = retry.set_sleeper(clock.adapter_sleep)
+
     def __exit__(self, *exc: object) -> None:
+        if self.vendors is not None:
+            self.vendors.stop()
+            self.vendors = None
+        if self._previous_sleeper is not None:
+            from functions.adapters import retry
+
+            retry.set_sleeper(self._previous_sleeper)
+            self._previous_sleeper = None
+        if self._bus_cm is not None:
+            self._bus_cm.__exit__(None, None, None)
+            self._bus_cm = None
         if self._dispatch_cm is not None:
             self._dispatch_cm.__exit__(None, None, None)
             self._dispatch_cm = None
@@ -264,6 +310,13 @@ class LocalEngine:
             self.executions[name] = execution
         threading.Thread(target=self._follow, args=(execution, on_step), daemon=True).start()
         return execution
+
+    def _start_from_bus(self, workflow: str, detail: dict[str, Any]) -> Execution | None:
+        try:
+            return self.start(workflow, detail)
+        except EngineError:
+            logging.getLogger("platform-automation.engine").exception("route to %s failed", workflow)
+            return None
 
     def run(
         self,

@@ -12,6 +12,8 @@ class LocalResources:
         self.region = region
         self.audit_table = "platform-automation-audit"
         self.evidence_bucket = "platform-automation-evidence-local"
+        self.idempotency_table = "platform-automation-idempotency"
+        self.event_bus = "platform-automation"
 
     def create(self) -> None:
         ddb = boto3.client("dynamodb", region_name=self.region)
@@ -27,6 +29,14 @@ class LocalResources:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        # Powertools Idempotency's table layout: partition key "id", TTL on "expiration".
+        ddb.create_table(
+            TableName=self.idempotency_table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("events", region_name=self.region).create_event_bus(Name=self.event_bus)
         s3 = boto3.client("s3", region_name=self.region)
         s3.create_bucket(
             Bucket=self.evidence_bucket,

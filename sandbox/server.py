@@ -6,24 +6,34 @@ Routes (JSON in and out):
   POST /executions                     start one: {"workflow": ..., "event": {...}, "dry_run": false}
   POST /executions/{id}/approval       answer its pending approval: {"decision": "approved"|"denied"|
                                        "timeout", "approver": "...", "reason": "..."}
-  GET  /sandbox/state                  the sandbox: vendor calls log and the AWS resources in moto
+  GET  /sandbox/state                  the sandbox: vendor fakes' state, calls log, AWS resources in moto
+  POST /sandbox/faults                 inject vendor faults: {"service": "okta", "faults": [{"status": 429,
+                                       "count": 3, "retry_after_s": 1}]}; an empty list clears them
+  POST /sandbox/reset                  reseed the vendor fakes from the fixture organisation, clear faults
   GET  /healthz                        liveness
+  POST /github/webhook                 the deployed endpoints, same handlers (functions/catalog.py
+  POST /slack/commands                 http_route); the secrets they verify with come from
+  POST /slack/interactions             GITHUB_WEBHOOK_SECRET / SLACK_SIGNING_SECRET or the dev defaults
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 
+from functions.catalog import LAMBDAS
 from sandbox import calls
 from sandbox.engine import Decision, EngineError, LocalEngine, manual_policy, workflows
+from sandbox.fakes.base import Fault
 
 _EXECUTION = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)$")
 _APPROVAL = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)/approval$")
@@ -49,6 +59,24 @@ def aws_state(region: str) -> dict[str, Any]:
     return {"dynamodb": tables, "s3": buckets}
 
 
+# "POST /github/webhook" -> the catalog's Lambda that serves it in AWS.
+INGRESS = {spec.http_route.split(" ", 1)[1]: spec.name for spec in LAMBDAS if spec.http_route}
+
+
+def api_gateway_event(path: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload 2.0) event the deployed endpoint would receive."""
+    return {
+        "version": "2.0",
+        "routeKey": f"POST {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "requestContext": {"http": {"method": "POST", "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default"},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+    }
+
+
 class Api:
     """The routes, independent of the HTTP plumbing so tests can call them directly."""
 
@@ -70,10 +98,12 @@ class Api:
             return HTTPStatus.OK, execution.detail()
         if path == "/sandbox/state":
             return HTTPStatus.OK, {
-                "vendors": {},
+                "vendors": self.engine.vendors.state() if self.engine.vendors else {},
+                "endpoints": self.engine.vendors.environment() if self.engine.vendors else {},
                 "calls": calls.snapshot(),
                 "aws": aws_state(self.engine.region),
                 "workflows": workflows(self.engine.state_machines),
+                "bus": {"deliveries": self.engine.bus.deliveries, "invocations": self.engine.bus.invocations},
             }
         raise ApiError(HTTPStatus.NOT_FOUND, f"no route GET {path}")
 
@@ -89,6 +119,8 @@ class Api:
             except EngineError as exc:
                 raise ApiError(HTTPStatus.NOT_FOUND, str(exc)) from None
             return HTTPStatus.ACCEPTED, execution.summary()
+        if path in ("/sandbox/faults", "/sandbox/reset"):
+            return self._sandbox(path, body)
         match = _APPROVAL.match(path)
         if match:
             outcome = body.get("decision")
@@ -101,6 +133,31 @@ class Api:
                 raise ApiError(HTTPStatus.CONFLICT, str(exc)) from None
             return HTTPStatus.OK, {"answered": pending.state, "decision": outcome}
         raise ApiError(HTTPStatus.NOT_FOUND, f"no route POST {path}")
+
+    def ingress(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        result, error = self.engine.dispatcher.invoke(INGRESS[path], api_gateway_event(path, headers, raw))
+        if error:  # what API Gateway answers when the function fails
+            print(f"{INGRESS[path]} failed: {result}", file=sys.stderr)
+            return 500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}'
+        body = result.get("body") or ""
+        data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+        return int(result.get("statusCode", 200)), dict(result.get("headers") or {}), data
+
+    def _sandbox(self, path: str, body: dict[str, Any]) -> tuple[HTTPStatus, Any]:
+        vendors = self.engine.vendors
+        if vendors is None:
+            raise ApiError(HTTPStatus.CONFLICT, "the vendor fakes are not running")
+        if path == "/sandbox/reset":
+            vendors.reseed()
+            return HTTPStatus.OK, {"reset": sorted(vendors.fakes)}
+        service, faults = body.get("service"), body.get("faults", [])
+        if not isinstance(service, str) or not isinstance(faults, list):
+            raise ApiError(HTTPStatus.BAD_REQUEST, 'expected {"service": "<vendor>", "faults": [{...}]}')
+        try:
+            vendors.set_faults(service, [Fault.from_dict(f) for f in faults])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ApiError(HTTPStatus.BAD_REQUEST, str(exc).strip("'\"")) from None
+        return HTTPStatus.OK, {"service": service, "faults": faults}
 
 
 def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
@@ -118,8 +175,22 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _ingress(self, path: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(min(length, _MAX_BODY)) if length else b""
+            status, headers, data = api.ingress(path, dict(self.headers.items()), raw)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _dispatch(self, method: str) -> None:
             path = self.path.split("?", 1)[0]
+            if method == "POST" and path in INGRESS:
+                self._ingress(path)
+                return
             try:
                 if method == "GET":
                     status, payload = api.get(path)
@@ -152,10 +223,20 @@ def make_server(host: str, port: int, engine: LocalEngine) -> ThreadingHTTPServe
     return ThreadingHTTPServer((host, port), _handler(Api(engine)))
 
 
-def serve(host: str, port: int, config_path: str) -> None:
-    with LocalEngine(config_path, approvals=manual_policy) as engine:
+def serve(
+    host: str,
+    port: int,
+    config_path: str,
+    org: dict[str, Any] | None = None,
+    on_start: Callable[[LocalEngine], None] | None = None,
+) -> None:
+    with LocalEngine(config_path, approvals=manual_policy, org=org) as engine:
+        if on_start is not None:
+            on_start(engine)
         server = make_server(host, port, engine)
         print(f"platform-automation: serving on http://{host}:{server.server_port} (Ctrl-C stops)", file=sys.stderr)
+        for name, url in sorted((engine.vendors.environment() if engine.vendors else {}).items()):
+            print(f"  {name}={url}", file=sys.stderr)
         try:
             server.serve_forever()
         finally:
