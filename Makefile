@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup demo test test-fast lint fmt synth layer bench clean
+.PHONY: help setup demo test test-fast lint fmt synth layer bench specs clean
 
 help:
 	@echo "make demo    run the main workflow locally (moto + sandbox fakes)"
@@ -26,6 +26,7 @@ help:
 	@echo "make synth   synthesize the CDK app into cdk.out/ and cfn-lint the templates"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   run the benchmarks under benchmarks/"
+	@echo "make specs   refresh sandbox/specs/ (trimmed vendor API descriptions) after editing operations.yaml"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -77,6 +78,13 @@ synth: setup
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
+	$(VENV)/bin/python benchmarks/ingress.py
+	$(VENV)/bin/python benchmarks/imports.py
+
+# Trimmed copies of the vendors' API descriptions for the contract checks (sandbox/specs/), from
+# ../shared/specs or $$PLATFORM_VENDOR_SPECS: run after adding an operation to sandbox/specs/operations.yaml.
+specs: $(STAMP)
+	$(VENV)/bin/python scripts/vendor_specs.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions.catalog import LAMBDAS, RESOURCE_ENV, LambdaSpec
+from functions.core import constants
 from functions.core.config import PlatformConfig
 from infra.storage import Storage
 
@@ -24,6 +27,7 @@ class Functions(Construct):
         *,
         config: PlatformConfig,
         storage: Storage,
+        bus: events.IEventBus,
         code_dir: str,
         layer_dir: str,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
@@ -31,6 +35,7 @@ class Functions(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         self._storage = storage
+        self._bus = bus
         code = lambda_.Code.from_asset(code_dir)
         self.layer = lambda_.LayerVersion(
             self,
@@ -73,28 +78,62 @@ class Functions(Construct):
         return function
 
     def _resource_name(self, resource: str) -> str:
-        if resource == "audit_table":
+        if resource in ("audit_table", "approvals"):
             return self._storage.audit_table.table_name
-        return self._storage.evidence_bucket.bucket_name
+        if resource == "evidence_bucket":
+            return self._storage.evidence_bucket.bucket_name
+        if resource == "idempotency_table":
+            return self._storage.idempotency_table.table_name
+        if resource == "event_bus":
+            return self._bus.event_bus_name
+        return "{}"  # state_machines: filled in by add_state_machines once they exist
 
     def _grant(self, spec: LambdaSpec, function: lambda_.Function) -> None:
         for resource in spec.resources:
             if resource == "audit_table":
                 self._storage.audit_table.grant_write_data(function)
-            else:
+            elif resource == "approvals":
+                self._storage.audit_table.grant_read_write_data(function)
+            elif resource == "evidence_bucket":
                 self._storage.evidence_bucket.grant_put(function)
+            elif resource == "idempotency_table":
+                self._storage.idempotency_table.grant_read_write_data(function)
+            elif resource == "event_bus":
+                self._bus.grant_put_events_to(function)
         for path in spec.secrets:
             section, attribute = path.split(".", 1)
             name = getattr(getattr(self._config, section), attribute)
+            function.add_environment(constants.secret_env(section), name)
             secret = secretsmanager.Secret.from_secret_name_v2(self, f"{spec.name}{section.title()}Secret", name)
             secret.grant_read(function)
-        if spec.aws_actions:
+        if spec.aws_actions and spec.aws_scope == "dr_tables":
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=list(spec.aws_actions), resources=self._scope_arns(spec.aws_scope))
             )
 
         if spec.unscoped_actions:
             function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"]))
+
+    def add_state_machines(self, machines: dict[str, sfn.StateMachine]) -> None:
+        """What needs the state machines, once they exist: their ARNs in the environment of the
+        functions that list them, and the `executions` scope (reading these machines' executions)."""
+        stack = Stack.of(self)
+        arns = {workflow: machine.state_machine_arn for workflow, machine in machines.items()}
+        executions = [
+            stack.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{machine.state_machine_name}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for machine in machines.values()
+        ]
+        for spec in LAMBDAS:
+            function = self.by_name[spec.name]
+            if "state_machines" in spec.resources:
+                function.add_environment(constants.STATE_MACHINES, stack.to_json_string(arns))
+            if spec.aws_actions and spec.aws_scope == "executions":
+                function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.aws_actions), resources=executions))
 
     def _scope_arns(self, scope: str) -> list[str]:
         if scope != "dr_tables":

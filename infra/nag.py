@@ -33,6 +33,18 @@ def suppress(stack: Stack) -> None:
                 ),
             ),
             NagPackSuppression(
+                id="AwsSolutions-APIG4",
+                reason=(
+                    "GitHub and Slack cannot send AWS credentials or tokens: every route authenticates the "
+                    "request itself, GitHub by the X-Hub-Signature-256 HMAC of the raw body, Slack by its v0 "
+                    "signing-secret signature with a five-minute replay window (functions/ingress/)."
+                ),
+            ),
+            NagPackSuppression(
+                id="AwsSolutions-SQS3",
+                reason="RouteDeadLetters is itself the dead-letter queue of the event routes' targets.",
+            ),
+            NagPackSuppression(
                 id="AwsSolutions-L1",
                 reason="Lambdas pin python3.13 on purpose: the dependency layer is built for 3.13 from uv.lock.",
             ),

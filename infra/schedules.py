@@ -1,21 +1,36 @@
-"""EventBridge Scheduler schedules, in the configured cron and time zone."""
+"""EventBridge Scheduler schedules, in the configured cron and time zone.
+
+Every schedule puts one event on the platform bus (source `platform.schedule`, detail-type
+`schedule.<name>`); the routes in functions/ingress/routes.py decide what it starts, so a
+schedule can be replayed from the bus archive and runs the same way locally.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import TimeZone
+from aws_cdk import aws_events as events
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions.core.config import PlatformConfig
+from functions.ingress.routes import SCHEDULE
 
 ROOT = Path(__file__).resolve().parent.parent
-# Which workflow each schedule starts, and with which input (the same files the local engine runs).
-SCHEDULED = {"dr_drill": ROOT / "events" / "scheduler" / "dr_drill.json"}
+# Each schedule's name in `schedules:` and the event detail it sends (the sample files in
+# events/scheduler/ where a workflow reads its input from the detail).
+SCHEDULED = ("dr_drill", "access_review", "off_hours_stop", "off_hours_start", "redelivery_sweep")
+EVENT_FILES = {"dr_drill": ROOT / "events" / "scheduler" / "dr_drill.json"}
+
+
+def schedule_detail(name: str) -> dict[str, Any]:
+    path = EVENT_FILES.get(name)
+    detail: dict[str, Any] = json.loads(path.read_text()) if path else {}
+    return detail
 
 
 class Schedules(Construct):
@@ -25,22 +40,24 @@ class Schedules(Construct):
         construct_id: str,
         *,
         config: PlatformConfig,
-        machines: dict[str, sfn.StateMachine],
+        bus: events.IEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
         self.schedules: dict[str, scheduler.Schedule] = {}
         zone = TimeZone.of(config.schedules.timezone)
-        for workflow, event_file in SCHEDULED.items():
-            if workflow not in machines:
-                continue
-            expression = getattr(config.schedules, workflow)
-            self.schedules[workflow] = scheduler.Schedule(
+        for name in SCHEDULED:
+            expression = getattr(config.schedules, name)
+            self.schedules[name] = scheduler.Schedule(
                 self,
-                f"{workflow.title().replace('_', '')}Schedule",
-                description=f"Starts the {workflow} workflow",
+                f"{name.title().replace('_', '')}Schedule",
+                description=f"Puts schedule.{name} on the platform bus",
                 schedule=scheduler.ScheduleExpression.expression(expression, zone),
-                target=targets.StepFunctionsStartExecution(
-                    machines[workflow],
-                    input=scheduler.ScheduleTargetInput.from_object(json.loads(event_file.read_text())),
+                target=targets.EventBridgePutEvents(
+                    targets.EventBridgePutEventsEntry(
+                        event_bus=bus,
+                        source=SCHEDULE,
+                        detail_type=f"schedule.{name}",
+                        detail=scheduler.ScheduleTargetInput.from_object(schedule_detail(name)),
+                    )
                 ),
             )

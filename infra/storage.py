@@ -1,4 +1,5 @@
-"""The stack's own data: the audit table and the evidence bucket (with its access-log bucket)."""
+"""The stack's own data: the audit table, the evidence bucket (with its access-log bucket) and
+the webhook idempotency table."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ class Storage(Construct):
             ),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Powertools Idempotency's layout: partition key "id", TTL on "expiration".
+        self.idempotency_table = dynamodb.TableV2(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.access_logs = s3.Bucket(
             self,

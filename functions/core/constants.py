@@ -7,3 +7,15 @@ DRY_RUN = "PLATFORM_DRY_RUN"
 
 # The config file CDK bundles beside the code in every Lambda asset.
 BUNDLED_CONFIG = "platform.json"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
+EVENT_BUS = "EVENT_BUS_NAME"
+
+
+def secret_env(section: str) -> str:
+    """The variable CDK sets to a vendor's Secrets Manager name (e.g. GITHUB_SECRET_NAME), so a
+    handler can read its secret without loading the whole configuration."""
+    return f"{section.upper()}_SECRET_NAME"
+
+
+# JSON {workflow: state machine ARN}: which workflows are deployed (CDK sets it; the local engine too).
+STATE_MACHINES = "STATE_MACHINE_ARNS"

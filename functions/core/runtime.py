@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
 from aws_lambda_powertools import Logger
 
-from functions.core import constants
+from functions.core import clients, constants
 from functions.core.config import PlatformConfig, cached_config
 
 if TYPE_CHECKING:
@@ -38,19 +36,14 @@ def env(name: str) -> str:
     return value
 
 
-@cache
-def _client(service: str, region: str | None) -> Any:
-    return boto3.client(service, region_name=region)  # type: ignore[call-overload]
-
-
 def dynamodb() -> DynamoDBClient:
-    return _client("dynamodb", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))  # type: ignore[no-any-return]
+    return clients.client("dynamodb")  # type: ignore[no-any-return]
 
 
 def s3() -> S3Client:
-    return _client("s3", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))  # type: ignore[no-any-return]
+    return clients.client("s3")  # type: ignore[no-any-return]
 
 
 def reset_clients() -> None:
     """Tests and the local engine start a fresh moto world; cached clients must follow."""
-    _client.cache_clear()
+    clients.reset()

@@ -29,6 +29,9 @@ UNSCOPED = {
     "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
+    # Task-token calls (the Slack approval buttons) take no resource.
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
 }
 
 
@@ -86,7 +89,7 @@ def test_one_state_machine_per_definition_with_every_function_substituted(templa
 
 
 def test_failed_throttled_aborted_and_timed_out_executions_alarm(template: Template) -> None:
-    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/States"}})
     metrics = sorted(a["Properties"]["MetricName"] for a in alarms.values())
     per_workflow = ["ExecutionThrottled", "ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"]
     assert metrics == sorted(per_workflow * len(workflows()))
@@ -94,7 +97,7 @@ def test_failed_throttled_aborted_and_timed_out_executions_alarm(template: Templ
         assert alarm["Properties"]["AlarmActions"]
 
 
-def test_dr_drill_schedule_uses_configured_cron_and_time_zone(template: Template) -> None:
+def test_schedules_put_events_on_the_bus_in_the_configured_cron_and_time_zone(template: Template) -> None:
     template.has_resource_properties(
         "AWS::Scheduler::Schedule",
         {
@@ -103,9 +106,18 @@ def test_dr_drill_schedule_uses_configured_cron_and_time_zone(template: Template
             "Target": {
                 "Arn": Match.any_value(),
                 "Input": Match.serialized_json({"targets": [], "dry_run": False}),
+                "EventBridgeParameters": {"DetailType": "schedule.dr_drill", "Source": "platform.schedule"},
             },
         },
     )
+    schedules = template.find_resources("AWS::Scheduler::Schedule")
+    kinds = sorted(s["Properties"]["Target"]["EventBridgeParameters"]["DetailType"] for s in schedules.values())
+    assert kinds == sorted(
+        f"schedule.{name}"
+        for name in ("dr_drill", "access_review", "off_hours_stop", "off_hours_start", "redelivery_sweep")
+    )
+    for schedule in schedules.values():
+        assert schedule["Properties"]["ScheduleExpressionTimezone"] == "Europe/Berlin"
 
 
 def test_dr_permissions_are_scoped_to_configured_tables(template: Template) -> None:

@@ -99,7 +99,7 @@ def test_dry_run_creates_no_drill_table(engine: LocalEngine) -> None:
     assert actions(execution) == ["s3:PutObject"]
     (entry,) = audit.entries(execution.id)
     assert entry["dry_run"] is True
-    assert table_names(engine) == ORIGINAL_TABLES | {engine.resources.audit_table}
+    assert table_names(engine) == ORIGINAL_TABLES | {engine.resources.audit_table, engine.resources.idempotency_table}
     names = [s.name for s in execution.steps]
     assert names.count("Skipped") == 2
     assert "Verify" not in names

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sandbox.engine import LocalEngine, manual_policy
+from sandbox.fakes.credentials import PAGERDUTY_API_TOKEN
 from sandbox.server import serve_in_background
 
 APPROVAL = {
@@ -84,9 +85,30 @@ def test_pending_approval_is_answered_through_the_api(base_url: str) -> None:
 def test_sandbox_state_shows_calls_log_and_aws_resources(base_url: str) -> None:
     status, state = call(f"{base_url}/sandbox/state")
     assert status == 200
-    assert state["calls"] == []
     assert state["aws"]["dynamodb"]["orders"]["items"] == 200
     assert "dr_drill" in state["workflows"]
+    assert set(state["vendors"]) == {"okta", "github", "slack", "sendgrid", "pagerduty", "argocd"}
+    assert state["vendors"]["okta"]["users"]["maria.lopez@example.com"]["status"] == "ACTIVE"
+    # a vendor request shows up in the calls log, as the vendor received it
+    pagerduty = state["endpoints"]["PLATFORM_PAGERDUTY_URL"]
+    request = urllib.request.Request(
+        f"{pagerduty}/users?limit=1",
+        headers={
+            "Authorization": f"Token token={PAGERDUTY_API_TOKEN}",
+            "Accept": "application/vnd.pagerduty+json;version=2",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    _, state = call(f"{base_url}/sandbox/state")
+    assert {
+        "service": "pagerduty",
+        "method": "GET",
+        "path": "/users",
+        "query": {"limit": "1"},
+        "body": None,
+        "status": 200,
+    } in state["calls"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from functions.catalog import BY_NAME, LAMBDAS, RESOURCE_ENV
+from functions.ingress.routes import ALARM_FUNCTION, ROUTES
 from sandbox.engine import STATE_MACHINES, workflows
 
 
@@ -36,4 +37,16 @@ def test_every_definition_refers_only_to_catalog_functions_and_uses_them_all() -
         for name in names:
             assert workflow in BY_NAME[name].workflows
         referenced |= names
-    assert referenced == set(BY_NAME), "a catalog entry no definition uses is dead code"
+    triggered = {spec.name for spec in LAMBDAS if spec.http_route}
+    triggered |= {route.function for route in ROUTES if route.function} | {ALARM_FUNCTION}
+    assert referenced | triggered == set(BY_NAME), "a catalog entry nothing invokes is dead code"
+    assert not referenced & triggered, "a workflow task is not also an endpoint or a route target"
+
+
+def test_routes_name_real_targets() -> None:
+    for route in ROUTES:
+        assert (route.workflow is None) != (route.function is None), route.name
+        if route.workflow:
+            assert route.workflow in workflows(), route.name
+        if route.function:
+            assert route.function in BY_NAME, route.name

@@ -1,0 +1,63 @@
+"""The front door's Lambdas: HTTP endpoints, the command worker, alarm ingest, the sweeper."""
+
+from __future__ import annotations
+
+from functions.core.spec import LambdaSpec
+
+LAMBDAS: tuple[LambdaSpec, ...] = (
+    LambdaSpec(
+        name="GitHubWebhook",
+        handler="functions.ingress.github_webhook.handler",
+        description="Verifies GitHub webhook deliveries and publishes them to the event bus once",
+        memory_mb=512,
+        timeout_s=10,
+        secrets=("github.secret_name",),
+        resources=("idempotency_table", "event_bus"),
+        http_route="POST /github/webhook",
+    ),
+    LambdaSpec(
+        name="SlackCommands",
+        handler="functions.ingress.slack_commands.handler",
+        description="Verifies /platform slash commands, answers at once and publishes the request",
+        memory_mb=512,
+        timeout_s=5,
+        secrets=("slack.secret_name",),
+        resources=("event_bus",),
+        http_route="POST /slack/commands",
+    ),
+    LambdaSpec(
+        name="SlackInteractions",
+        handler="functions.ingress.slack_interactions.handler",
+        description="Approval buttons: checks the approver, resumes the waiting execution, audits",
+        memory_mb=512,
+        timeout_s=10,
+        secrets=("slack.secret_name",),
+        resources=("approvals",),
+        # Task-token calls take no resource in IAM.
+        unscoped_actions=("states:SendTaskSuccess", "states:SendTaskFailure"),
+        http_route="POST /slack/interactions",
+    ),
+    LambdaSpec(
+        name="SlackCommandWorker",
+        handler="functions.ingress.slack_worker.handler",
+        description="Checks who may run a slash command, starts the work, reports back to Slack",
+        timeout_s=30,
+        secrets=("slack.secret_name",),
+        resources=("event_bus", "state_machines"),
+        aws_actions=("states:DescribeExecution",),
+        aws_scope="executions",
+    ),
+    LambdaSpec(
+        name="AlarmIngest",
+        handler="functions.ingress.alarms.handler",
+        description="Normalizes CloudWatch alarms (SNS and EventBridge forms) onto the event bus",
+        resources=("event_bus",),
+    ),
+    LambdaSpec(
+        name="GitHubRedeliverySweeper",
+        handler="functions.ingress.redelivery.handler",
+        description="Asks GitHub to redeliver webhook deliveries that failed on our side",
+        timeout_s=120,
+        secrets=("github.secret_name",),
+    ),
+)

@@ -1,0 +1,66 @@
+"""POST /slack/commands: the `/platform` slash command.
+
+Answers inside Slack's 3-second limit with an ephemeral message: usage for `help`, an unknown
+sub-command or bad arguments; otherwise an acknowledgement, after publishing the command to the
+bus, where the command worker checks who may run it, starts the work and reports back through
+the command's `response_url`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from functions.ingress import commands
+from functions.ingress.http import HttpError, HttpRequest, error_response, respond
+from functions.ingress.slack_requests import verified_form
+
+SOURCE = "platform.slack"
+log = logging.getLogger("platform-automation.ingress")
+
+
+def ephemeral(text: str) -> dict[str, Any]:
+    return respond(200, {"response_type": "ephemeral", "text": text})
+
+
+def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
+    from functions.ingress.secrets import slack_signing_secret
+
+    form = verified_form(request, slack_signing_secret(), now)
+    user_id, response_url = form.get("user_id", ""), form.get("response_url", "")
+    if not user_id or not response_url:
+        raise HttpError(400, "a slash command needs user_id and response_url")
+    try:
+        command = commands.parse(form.get("text", ""))
+    except commands.UsageError as exc:
+        return ephemeral(f"{exc}.\n{commands.usage(exc.subcommand)}")
+    if command.name == "help":
+        return ephemeral(commands.usage())
+    detail = {
+        "command": command.name,
+        "args": command.args,
+        "text": form.get("text", ""),
+        "user_id": user_id,
+        "user_name": form.get("user_name", ""),
+        "team_id": form.get("team_id", ""),
+        "channel_id": form.get("channel_id", ""),
+        "response_url": response_url,
+        "trigger_id": form.get("trigger_id", ""),
+        "requested_at": int(now if now is not None else time.time()),
+    }
+    from functions.ingress.bus import PublishError, publish
+
+    try:
+        publish(SOURCE, f"command.{command.name}", detail)
+    except PublishError as exc:
+        log.warning("slash command not published: %s", exc)
+        return ephemeral("The platform could not take this request right now; nothing was started. Try again shortly.")
+    return ephemeral(f"Working on `/platform {form.get('text', '').strip()}`: I will report back here.")
+
+
+def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    try:
+        return handle(HttpRequest.from_event(event))
+    except HttpError as error:
+        return error_response(error)
