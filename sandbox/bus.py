@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
 from functions.ingress.routes import ROUTES, Route
+from sandbox.hooks import on_default_session
 
 StartWorkflow = Callable[[str, dict[str, Any]], Any]
 InvokeFunction = Callable[[str, dict[str, Any]], tuple[Any, str | None]]
@@ -83,15 +82,5 @@ class LocalBus:
             self.route(self.envelope(entry))
         # Returning None lets the call go on to moto, which keeps the bus's own record.
 
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        session = boto3.DEFAULT_SESSION
-        assert session is not None
-        hook: Any = self._before_put_events
-        session.events.register("before-call.events.PutEvents", hook, unique_id="pa-bus")
-        try:
-            yield
-        finally:
-            session.events.unregister("before-call.events.PutEvents", unique_id="pa-bus")
+    def installed(self) -> AbstractContextManager[None]:
+        return on_default_session("before-call.events.PutEvents", self._before_put_events, "pa-bus")

@@ -68,5 +68,18 @@ def install() -> None:
         sleep=lambda seconds: _advance(str(getattr(_local, "execution", "")), seconds)
     )
 
+    # A Task's work (the Lambda handler, and so a vendor adapter's waits between attempts) runs on
+    # a worker thread of its own: note the execution there too, or adapter_sleep charges nobody.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+
+    for task in (state_task_lambda.StateTaskLambda, state_task_service.StateTaskService):
+
+        def _eval_execution(self: Any, env: Any, _original: Any = task._eval_execution) -> None:
+            _local.execution = _execution_of(env)
+            _original(self, env)
+
+        task._eval_execution = _eval_execution  # type: ignore[method-assign]
+
 
 _local = threading.local()

@@ -17,16 +17,16 @@ import time
 import traceback
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 
 from functions.catalog import LambdaSpec
+from sandbox.hooks import on_default_session
 
 Handler = Callable[[Any, Any], Any]
 ACCOUNT = "123456789012"
@@ -74,19 +74,8 @@ class LambdaDispatcher:
             if spec is not None:
                 self._specs[name] = spec
 
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        session = boto3.DEFAULT_SESSION
-        assert session is not None
-        # botocore types hooks as returning None; a before-call hook's return value short-circuits the call.
-        hook: Any = self._before_invoke
-        session.events.register("before-call.lambda.Invoke", hook, unique_id="pa-dispatch")
-        try:
-            yield
-        finally:
-            session.events.unregister("before-call.lambda.Invoke", unique_id="pa-dispatch")
+    def installed(self) -> AbstractContextManager[None]:
+        return on_default_session("before-call.lambda.Invoke", self._before_invoke, "pa-dispatch")
 
     def _handler(self, name: str) -> Handler:
         with self._lock:

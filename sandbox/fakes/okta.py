@@ -101,8 +101,10 @@ class FakeOkta(FakeVendor):
         self.factors: dict[str, list[dict[str, Any]]] = {}
         self.sessions_cleared: list[str] = []
         self.changed: set[str] = set()  # users created or changed since seeding
-        self.tokens: dict[str, dict[str, Any]] = {}  # access token → {scopes, client_id, expires}
-        self.used_jti: set[str] = set()
+        # Issued access tokens survive a reset (a reseed of the sandbox), as they would survive a
+        # change of the org's data in Okta: adapters keep theirs for the container's life.
+        self.tokens: dict[str, dict[str, Any]] = getattr(self, "tokens", {})  # token → {scopes, client_id, expires}
+        self.used_jti: set[str] = getattr(self, "used_jti", set())
         self.everyone = ""
         self._window = (0, 0)  # (minute, requests in it), for X-Rate-Limit-Remaining
         self._local = threading.local()
