@@ -76,6 +76,7 @@ class GitHubUser:
     id: int
     type: str = "User"
     name: str | None = None
+    email: str | None = None  # the public email, when the person shows one
 
 
 @dataclass(frozen=True)
@@ -673,7 +674,9 @@ def _login(user: Any) -> str | None:
 
 
 def _user(data: Mapping[str, Any]) -> GitHubUser:
-    return GitHubUser(str(data["login"]), int(data["id"]), str(data.get("type", "User")), data.get("name"))
+    return GitHubUser(
+        str(data["login"]), int(data["id"]), str(data.get("type", "User")), data.get("name"), data.get("email")
+    )
 
 
 def _issue(repo: str, data: Mapping[str, Any]) -> Issue:

@@ -35,10 +35,14 @@ def record(
     before: Any = None,
     after: Any = None,
     dry_run: bool = False,
+    requester: str = "",
+    approver: str = "",
     table: str | None = None,
     client: DynamoDBClient | None = None,
 ) -> dict[str, Any]:
-    """Writes one audit entry and returns it. Dry runs are recorded too, marked as such."""
+    """Writes one audit entry and returns it. Dry runs are recorded too, marked as such.
+    `actor` is who made the change (the platform acting for someone, or a person); `requester`
+    and `approver` say on whose request and whose approval, when there were any."""
     now = datetime.now(UTC)
     item = {
         PARTITION_KEY: f"execution#{execution_id}",
@@ -50,6 +54,8 @@ def record(
         "before": json.dumps(before, default=str),
         "after": json.dumps(after, default=str),
         "dry_run": dry_run,
+        **({"requester": requester} if requester else {}),
+        **({"approver": approver} if approver else {}),
         TTL_ATTRIBUTE: int(now.timestamp()) + RETENTION_DAYS * 86400,
     }
     ddb = client or boto3.client("dynamodb")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], Any] = {}
+_on_reset: list[Callable[[], None]] = []
 
 
 def region() -> str | None:
@@ -25,7 +27,17 @@ def client(service: str, region_name: str | None = None) -> Any:
         return _clients[key]
 
 
+def on_reset(callback: Callable[[], None]) -> None:
+    """Also run `callback` on reset: caches of vendor adapters, which point at the old sandbox."""
+    with _lock:
+        if callback not in _on_reset:
+            _on_reset.append(callback)
+
+
 def reset() -> None:
     """Tests and the local engine start a fresh moto world; cached clients must follow."""
     with _lock:
         _clients.clear()
+        callbacks = list(_on_reset)
+    for callback in callbacks:
+        callback()

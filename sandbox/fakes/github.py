@@ -81,7 +81,8 @@ class FakeGitHub(FakeVendor):
             login = person.get("github")
             if not login:
                 continue
-            self._add_user(login, name=person.get("name"))
+            # The fixture's people show their work email publicly, as many org members do.
+            self._add_user(login, name=person.get("name"), email=person.get("email"))
             self.members[login.lower()] = {
                 "state": "active",
                 "role": "member",
@@ -157,14 +158,22 @@ class FakeGitHub(FakeVendor):
         return repo
 
     def add_issue(
-        self, repo: str, title: str, body_text: str = "", labels: list[str] | None = None, user: str | None = None
+        self,
+        repo: str,
+        title: str,
+        body_text: str = "",
+        labels: list[str] | None = None,
+        user: str | None = None,
+        *,
+        number: int | None = None,
     ) -> dict[str, Any]:
-        """Open an issue as `user` (created on github.com if unknown); returns its API body."""
+        """Open an issue as `user` (created on github.com if unknown), numbered `number` when given
+        (to match a recorded webhook delivery); returns its API body."""
         with self.lock:
             target = self.repos.get(repo.lower()) or self.add_repo(repo)
             author = self.users.get((user or "").lower()) or (self._add_user(user, None) if user else self.bot)
-            number = target["next_number"]
-            target["next_number"] += 1
+            number = number if number is not None else target["next_number"]
+            target["next_number"] = max(target["next_number"], number + 1)
             stamp = body.now_iso()
             target["issues"][number] = {
                 "id": next(self.ids),
@@ -183,6 +192,11 @@ class FakeGitHub(FakeVendor):
             }
             self._label_issue(target, target["issues"][number], labels or [])
             return self._issue_body(target, number)
+
+    def has_issue(self, repo: str, number: int) -> bool:
+        with self.lock:
+            target = self.repos.get(repo.lower())
+            return target is not None and number in target["issues"]
 
     def add_hook(self, repo: str | None = None) -> int:
         """A webhook on a repository (or, with no repo, on the organisation); returns its id."""
@@ -317,8 +331,8 @@ class FakeGitHub(FakeVendor):
         return None
 
     # --- internals ------------------------------------------------------------------------------
-    def _add_user(self, login: str, name: str | None, kind: str = "User") -> dict[str, Any]:
-        user = {"login": login, "id": next(self.ids), "name": name, "type": kind}
+    def _add_user(self, login: str, name: str | None, kind: str = "User", email: str | None = None) -> dict[str, Any]:
+        user = {"login": login, "id": next(self.ids), "name": name, "type": kind, "email": email}
         self.users.setdefault(login.lower(), user)
         return self.users[login.lower()]
 

@@ -74,7 +74,7 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
         "company": None,
         "blog": "",
         "location": None,
-        "email": None,
+        "email": user.get("email"),
         "hireable": None,
         "bio": None,
         "twitter_username": None,

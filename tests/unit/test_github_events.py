@@ -73,7 +73,7 @@ def test_an_opened_issue_is_normalized(issue_opened):
     assert detail["issue"]["number"] == 42
     assert detail["issue"]["labels"] == ["onboarding"]
     assert "### Full name" in detail["issue"]["body"]
-    assert detail["sender"] == "maria-lopez"
+    assert detail["sender"] == "mlopez"
 
 
 def test_a_labeled_issue_names_the_label(issue_opened):

@@ -1,0 +1,17 @@
+"""The approval step's Lambda, shared by the workflows that wait for a person."""
+
+from __future__ import annotations
+
+from functions.core.spec import LambdaSpec
+
+LAMBDAS: tuple[LambdaSpec, ...] = (
+    LambdaSpec(
+        name="RequestApproval",
+        handler="functions.approvals.handlers.request",
+        description="Stores an approval request and posts it with Approve / Deny buttons to Slack",
+        secrets=("slack.secret_name",),
+        resources=("approvals",),
+        # each workflow that waits for a person adds its name here
+        workflows=("onboarding", "offboarding", "cost_alarm"),
+    ),
+)

@@ -1,0 +1,103 @@
+"""Asking people in Slack: the approval request a waiting execution posts.
+
+A workflow's approval step is a `lambda:invoke.waitForTaskToken` Task on RequestApproval with
+this input (`ApprovalAsk`); the step stores the request (functions/core/approvals.py) and posts
+the plan with Approve / Deny buttons to the approvals channel. The buttons carry only the
+request's id; the interactivity endpoint checks who clicked and resumes the execution with
+`{"decision": "approved"|"denied", "approver", "reason"}`. A task timeout is the deadline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.ingress.slack_interactions import APPROVE, DENY
+
+if TYPE_CHECKING:
+    from functions.adapters.slack import Slack
+
+
+class ApprovalAsk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str
+    execution_id: str
+    workflow: str
+    summary: str = Field(description="One line: what is asked, e.g. 'Onboard Jane Doe to platform'")
+    plan: list[str] = Field(default_factory=list, description="What will be done, one line per change")
+    requester: str = Field(description="Email of who asked; they may not decide")
+    approvers: list[str] = Field(min_length=1, description="Emails of who may decide")
+    timeout_s: int = Field(default=86_400, gt=0, description="The Task's TimeoutSeconds: the request's deadline")
+    channel: str | None = Field(default=None, description="Default: slack.channels.approvals")
+
+
+class NoApprover(Exception):  # noqa: N818 - the state machine catches it by this name
+    """None of the approvers has a Slack account: nobody could answer."""
+
+
+def blocks(ask: ApprovalAsk, approval_id: str, approvers: dict[str, str]) -> list[dict[str, Any]]:
+    plan = "\n".join(f"• {line}" for line in ask.plan) or "_no changes listed_"
+    who = ", ".join(f"<@{user_id}>" for user_id in approvers)
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": "Approval needed", "emoji": False}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{ask.summary}*\nRequested by {ask.requester}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Plan*\n{plan}"}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": f"{ask.workflow} `{ask.execution_id}` · approvers: {who}"},
+            ],
+        },
+        {
+            "type": "actions",
+            "block_id": "approval",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": APPROVE,
+                    "style": "primary",
+                    "text": {"type": "plain_text", "text": "Approve"},
+                    "value": approval_id,
+                },
+                {
+                    "type": "button",
+                    "action_id": DENY,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Deny"},
+                    "value": approval_id,
+                },
+            ],
+        },
+    ]
+
+
+def request_approval(ask: ApprovalAsk, slack: Slack, default_channel: str) -> dict[str, Any]:
+    """Store the request and post it; returns what was posted (the Task waits for the decision)."""
+    from functions.core import approvals
+
+    approvers: dict[str, str] = {}
+    for email in ask.approvers:
+        if email.lower() == ask.requester.lower():
+            continue  # nobody approves their own request
+        user = slack.user_by_email(email)
+        if user is not None and not user.deleted:
+            approvers[user.id] = email
+    if not approvers:
+        raise NoApprover(f"none of {', '.join(ask.approvers)} (other than the requester) has a Slack account")
+    requester = slack.user_by_email(ask.requester)
+    approval = approvals.create(
+        execution_id=ask.execution_id,
+        workflow=ask.workflow,
+        token=ask.token,
+        summary=ask.summary,
+        requester=ask.requester,
+        requester_slack_id=requester.id if requester else "",
+        approvers=approvers,
+        timeout_s=ask.timeout_s,
+        details={"plan": ask.plan},
+    )
+    channel = ask.channel or default_channel
+    message = slack.post_message(channel, f"Approval needed: {ask.summary}", blocks(ask, approval.id, approvers))
+    return {"approval_id": approval.id, "channel": message.channel, "ts": message.ts, "approvers": approvers}

@@ -1,0 +1,116 @@
+"""Onboarding step handlers: each takes the execution's state, calls one step, returns its result
+(the definition puts it at `$.steps.<Step>`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.runtime import config, logger
+from functions.onboarding import steps
+from functions.onboarding.validate import validate as check
+from functions.people import ledger, report, vendors
+from functions.people.context import Context, context
+from functions.people.handlers import ORDERS, validated
+from functions.people.models import OnboardingRequest, Origin, WorkflowInput
+
+if TYPE_CHECKING:
+    from functions.adapters.github import GitHub
+
+if TYPE_CHECKING:
+    from functions.adapters.github import GitHub
+
+WORKFLOW = "onboarding"
+STEPS = ORDERS[WORKFLOW]
+
+
+def _ctx(event: dict[str, Any]) -> Context:
+    return context(WORKFLOW, event["state"], event["execution_id"], config())
+
+
+def _person(event: dict[str, Any]) -> dict[str, Any]:
+    return dict(event["state"]["validation"]["person"])
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    def check_request(state: WorkflowInput, github: GitHub) -> dict[str, Any]:
+        request = OnboardingRequest.model_validate(state.request)
+        return check(request, config(), vendors.okta(), github, request_key=state.request_key, owner=ledger.owner)
+
+    return validated(WORKFLOW, event, check_request)
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def create_okta_user(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    return steps.create_okta_user(_ctx(event), _person(event), vendors.okta())
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def assign_okta_groups(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    person = _person(event)
+    return steps.assign_okta_groups(_ctx(event), person, config().teams[person["team"]].okta_groups, vendors.okta())
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def grant_aws_access(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    cfg, person = config(), _person(event)
+    team = cfg.teams[person["team"]]
+    return steps.grant_aws_access(_ctx(event), person, team, dict(cfg.aws.accounts), vendors.identity_center())
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def add_github_teams(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    cfg, person = config(), _person(event)
+    teams = cfg.teams[person["team"]].github_teams
+    return steps.add_github_teams(_ctx(event), person, cfg.github.org, teams, vendors.github())
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def send_welcome(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    sendgrid = vendors.sendgrid() if config().sendgrid else None
+    return steps.send_welcome(_ctx(event), _person(event), sendgrid)
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def notify_slack(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    cfg, person = config(), _person(event)
+    channel = cfg.teams[person["team"]].slack_channel or cfg.slack.channels.notifications
+    return steps.notify_slack(_ctx(event), person, channel, vendors.slack())
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    """The summary comment, then close the issue (or answer in Slack); the execution's output."""
+    ctx, state = _ctx(event), WorkflowInput.model_validate(event["state"])
+    person, done = _person(event), event["state"].get("steps") or {}
+    lines = [line for name in STEPS for line in (done.get(name) or {}).get("summary", [])]
+    approval = event["state"].get("approval") or {}
+    verdict = "would be onboarded (dry run: nothing was changed)" if ctx.dry_run else "is onboarded"
+    who = f"**{person['full_name']}** ({person['email']})"
+    head = [f"{who} {verdict} to **{person['team']}**, starting {person['start_date']}."]
+    if approval.get("approver"):
+        head.append(f"Approved by {approval['approver']}.")
+    text = "\n".join([*head, "", *(f"- {line}" for line in lines)])
+    if not ctx.dry_run:
+        keys = ("full_name", "team", "manager", "github_username", "start_date")
+        ledger.remember_person(person["email"], {key: person[key] for key in keys}, ctx.execution_id)
+        github = vendors.github()
+        if lines or not _reported(state.origin, github):  # a replay that found all done says nothing twice
+            report.finish(ctx, state.origin, github, "done", text, close="completed")
+    return {
+        "status": "planned" if ctx.dry_run else "onboarded",
+        "person": person,
+        "summary": lines,
+        "calls": [call for name in STEPS for call in (done.get(name) or {}).get("would", [])],
+        "answered": ctx.summary,
+    }
+
+
+def _reported(origin: Origin, github: GitHub) -> bool:
+    """Whether the issue already has this workflow's summary comment."""
+    if origin.kind != "github":
+        return False
+    repo, number = origin.issue_ref()
+    return github.find_comment(repo, number, report.marker(WORKFLOW, "done")) is not None

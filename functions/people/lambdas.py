@@ -1,0 +1,52 @@
+"""The Lambdas onboarding and offboarding share: intake and the ways a request ends."""
+
+from __future__ import annotations
+
+from functions.core.spec import LambdaSpec
+from functions.onboarding.lambdas import IDENTITY_CENTER_ACTIONS
+
+_PEOPLE = ("onboarding", "offboarding")
+
+LAMBDAS: tuple[LambdaSpec, ...] = (
+    LambdaSpec(
+        name="RequestIntake",
+        handler="functions.people.handlers.intake",
+        description="Turns an onboarding/offboarding issue form into a request event on the bus",
+        resources=("event_bus",),
+    ),
+    LambdaSpec(
+        name="PeopleReportInvalid",
+        handler="functions.people.handlers.report_invalid",
+        description="Comments every validation problem on the request and labels it needs-info",
+        secrets=("github.secret_name",),
+        resources=("approvals",),
+        workflows=_PEOPLE,
+    ),
+    LambdaSpec(
+        name="PeopleReportDecision",
+        handler="functions.people.handlers.report_decision",
+        description="Reports a denied or timed-out approval on the request and closes it",
+        secrets=("github.secret_name",),
+        resources=("approvals",),
+        workflows=_PEOPLE,
+    ),
+    LambdaSpec(
+        name="PeopleCompensate",
+        handler="functions.people.handlers.compensate",
+        description="Undoes, newest first, what a failed execution created",
+        timeout_s=120,
+        secrets=("okta.secret_name", "github.secret_name"),
+        resources=("approvals",),
+        aws_actions=IDENTITY_CENTER_ACTIONS,
+        aws_scope="identity_center",
+        workflows=_PEOPLE,
+    ),
+    LambdaSpec(
+        name="PeopleReportFailure",
+        handler="functions.people.handlers.report_failure",
+        description="Reports what was done, what failed and what was undone, on the request and in Slack",
+        secrets=("github.secret_name", "slack.secret_name"),
+        resources=("approvals",),
+        workflows=_PEOPLE,
+    ),
+)

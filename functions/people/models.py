@@ -1,0 +1,62 @@
+"""What onboarding and offboarding executions take: the same input whichever road the request
+came by (a GitHub issue form, `/platform onboard` in Slack, or an API call)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Origin(_Model):
+    """Where the request came from, and so where to answer."""
+
+    kind: Literal["github", "slack", "api"]
+    repo: str | None = None  # github: owner/repo of the issue
+    issue: int | None = None
+    author: str | None = None  # github: the issue author's login
+    user_id: str | None = None  # slack: who ran the command
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    def issue_ref(self) -> tuple[str, int]:
+        if self.kind != "github" or self.repo is None or self.issue is None:
+            raise ValueError(f"a {self.kind} request has no issue")
+        return self.repo, self.issue
+
+    @property
+    def where(self) -> str:
+        if self.kind == "github":
+            return f"{self.repo}#{self.issue}"
+        return self.kind
+
+
+class OnboardingRequest(_Model):
+    # Every field is optional here: validation reports all that are missing at once.
+    full_name: str | None = None
+    email: str | None = None
+    github_username: str | None = None
+    team: str | None = None
+    manager: str | None = None
+    start_date: str | None = None
+
+
+class OffboardingRequest(_Model):
+    email: str | None = None
+    github_username: str | None = None
+    last_day: str | None = None
+    reason: str | None = None
+
+
+class WorkflowInput(_Model):
+    """The state machine input of onboarding and offboarding."""
+
+    request: dict[str, Any]
+    origin: Origin
+    request_key: str = Field(description="Identifies the request across re-runs: github:<repo>#<issue>, slack:...")
+    requested_by: str | None = Field(default=None, description="Email of who asked, when known")
+    dry_run: bool = False

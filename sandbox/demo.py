@@ -1,0 +1,99 @@
+"""`make demo` / `platform-automation demo`: the platform's main jobs, end to end, on one local
+stack. A new hire is onboarded from a recorded GitHub issue delivery and then offboarded, with the
+sandbox's state of that person shown after each; then an off-hours stop and the morning's start, a
+billing alarm (Slack message, PagerDuty event, approved remediation), and the DR drill."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions.ingress import alarms
+from sandbox.engine import ROOT, LocalEngine, fixed_policy, load_event
+from sandbox.intake import workflow_input
+from sandbox.output import HumanReporter
+
+EVENTS = ROOT / "events"
+NEW_HIRE = {"email": "jane.doe@example.com", "github": "jdoe-dev"}
+
+
+def person_state(engine: LocalEngine, email: str, login: str) -> dict[str, Any]:
+    """What the sandbox holds about one person, vendor by vendor."""
+    assert engine.vendors is not None
+    fakes = engine.vendors.fakes
+    okta = fakes["okta"].state()["users"].get(email)
+    github = fakes["github"].state()
+    center = engine.config.aws.identity_center
+    store = boto3.client("identitystore", region_name=engine.region)
+    users = store.list_users(IdentityStoreId=center.identity_store_id)["Users"]
+    ic_user = next((u for u in users if u["UserName"] == email), None)
+    assignments: list[str] = []
+    if ic_user is not None:
+        sso = boto3.client("sso-admin", region_name=engine.region)
+        for account in engine.config.aws.accounts.values():
+            found = sso.list_account_assignments_for_principal(
+                InstanceArn=center.instance_arn,
+                PrincipalId=ic_user["UserId"],
+                PrincipalType="USER",
+                Filter={"AccountId": account},
+            )["AccountAssignments"]
+            for assignment in found:
+                described = sso.describe_permission_set(
+                    InstanceArn=center.instance_arn, PermissionSetArn=assignment["PermissionSetArn"]
+                )
+                assignments.append(f"{described['PermissionSet']['Name']} in {assignment['AccountId']}")
+    return {
+        "okta": {"status": okta["status"], "groups": okta["groups"]} if okta else None,
+        "github": {
+            "org": (github["members"].get(login) or {}).get("state")
+            or ("invited" if login in github["invitations"] else None),
+            "teams": sorted(slug for slug, members in github["teams"].items() if login in members),
+        },
+        "aws_identity_center": {"user": bool(ic_user), "assignments": assignments},
+    }
+
+
+def _run(engine: LocalEngine, workflow: str, event: Any, title: str, out: Any) -> bool:
+    print(f"\n=== {title}", file=out)
+    reporter = HumanReporter(workflow, dry_run=False, stream=out)
+    reporter.started()
+    execution = engine.run(workflow, event, on_step=reporter.step)
+    reporter.finished(execution)
+    return execution.status == "SUCCEEDED"
+
+
+def _show(engine: LocalEngine, out: Any) -> None:
+    state = person_state(engine, NEW_HIRE["email"], NEW_HIRE["github"])
+    print(f"--- sandbox state of {NEW_HIRE['email']} / {NEW_HIRE['github']}:", file=out)
+    print("\n".join("    " + line for line in json.dumps(state, indent=2).splitlines()), file=out)
+
+
+def run_demo(config_path: str | Path, out: Any = None) -> int:
+    out = out or sys.stdout
+    started = time.perf_counter()
+    ok = True
+    with LocalEngine(config_path, approvals=fixed_policy("approved", "dev.patel@example.com")) as engine:
+        assert engine.vendors is not None
+        github = engine.vendors.fakes["github"]
+        repo = engine.config.github.requests_repo
+        _show(engine, out)
+        for workflow, name in (("onboarding", "issue_opened_onboarding"), ("offboarding", "issue_opened_offboarding")):
+            delivery = load_event(EVENTS / "github" / f"{name}.json")
+            event = workflow_input(workflow, delivery, repo, github)
+            ok &= _run(engine, workflow, event, f"{workflow} from events/github/{name}.json", out)
+            _show(engine, out)
+        for name in ("off_hours_stop", "off_hours_start"):
+            event = load_event(EVENTS / "scheduler" / f"{name}.json")
+            ok &= _run(engine, "off_hours", event, f"off-hours from events/scheduler/{name}.json", out)
+        alarm = alarms.normalize(load_event(EVENTS / "cloudwatch" / "billing_alarm_critical_sns.json"))[0]
+        ok &= _run(
+            engine, "cost_alarm", alarm, "billing alarm from events/cloudwatch/billing_alarm_critical_sns.json", out
+        )
+        ok &= _run(engine, "dr_drill", load_event(EVENTS / "scheduler" / "dr_drill.json"), "DR drill", out)
+    print(f"\ndemo {'passed' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s", file=out)
+    return 0 if ok else 1

@@ -1,0 +1,37 @@
+"""Seeds moto's IAM Identity Center and IAM with the organisation the vendor fakes hold: the
+permission sets and groups the teams name, an Identity Center user for every active person, and
+classic IAM users (with an access key) for the people marked `aws_iam_user: true`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from functions.core.config import PlatformConfig
+
+
+def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> None:
+    center = config.aws.identity_center
+    sso = boto3.client("sso-admin", region_name=region)
+    for name in sorted({a.permission_set for team in config.teams.values() for a in team.aws_access}):
+        sso.create_permission_set(Name=name, InstanceArn=center.instance_arn, Description=f"{name} (sandbox)")
+    store = boto3.client("identitystore", region_name=region)
+    for name in sorted({g for team in config.teams.values() for g in team.aws_groups}):
+        store.create_group(IdentityStoreId=center.identity_store_id, DisplayName=name)
+    iam = boto3.client("iam", region_name=region)
+    for person in org.get("people", []):
+        if (person.get("okta") or {}).get("status", "ACTIVE") == "DEPROVISIONED":
+            continue
+        first, _, last = str(person.get("name") or person["email"]).partition(" ")
+        store.create_user(
+            IdentityStoreId=center.identity_store_id,
+            UserName=person["email"],
+            DisplayName=person.get("name") or person["email"],
+            Name={"GivenName": first, "FamilyName": last or first},
+            Emails=[{"Value": person["email"], "Type": "work", "Primary": True}],
+        )
+        if person.get("aws_iam_user"):
+            user = person["email"].split("@", 1)[0]
+            iam.create_user(UserName=user, Tags=[{"Key": "email", "Value": person["email"]}])
+            iam.create_access_key(UserName=user)
