@@ -1,0 +1,199 @@
+"""The cost alarm's last steps: PagerDuty, then the record of the run (evidence, audit trail, and
+the remediation's outcome in the Slack thread)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from functions.core import audit
+from functions.cost_alarm.message import headline
+from functions.cost_alarm.models import Assessment, Paging
+from functions.off_hours.models import JobResult
+from functions.off_hours.schedule import error_message, summarize
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+
+    from functions.adapters.pagerduty import PagerDuty
+    from functions.adapters.slack import Slack
+
+ACTOR = "cost-alarm"
+
+
+def page(paging: Paging, pagerduty: PagerDuty) -> dict[str, Any]:
+    """Trigger the month's incident for this alarm (PagerDuty folds a re-alarm into the open one), or resolve."""
+    if paging.action == "trigger":
+        key = pagerduty.trigger(
+            paging.dedup_keys[0], paging.summary, paging.source, paging.severity, custom_details=paging.details
+        )
+        return {"action": "trigger", "dedup_key": key, "severity": paging.severity, "summary": paging.summary}
+    if paging.action == "resolve":
+        for key in paging.dedup_keys:
+            pagerduty.resolve(key)
+        return {"action": "resolve", "dedup_keys": paging.dedup_keys}
+    return {"action": "none", "note": paging.note}
+
+
+class RunState(BaseModel):
+    """The execution's state when it reaches Finish: whatever steps ran."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    assessment: Assessment
+    notification: dict[str, Any] | None = None
+    paging: dict[str, Any] | None = None
+    approval: dict[str, Any] | None = None
+    approval_error: dict[str, str] | None = None
+    stops: list[JobResult] | None = None
+
+
+def remediation_outcome(state: RunState) -> dict[str, Any]:
+    remediation = state.assessment.remediation
+    if not remediation.jobs:
+        return {"status": "none", "note": remediation.note}
+    if not remediation.offered:
+        return {"status": "dry run", "note": remediation.note, "would_stop": remediation.plan}
+    if state.approval_error is not None:
+        timed_out = state.approval_error.get("Error") == "States.Timeout"
+        return {
+            "status": "expired" if timed_out else "not asked",
+            "note": "no approver decided in time" if timed_out else error_message(state.approval_error),
+            "would_stop": remediation.plan,
+        }
+    approval = state.approval or {}
+    if approval.get("decision") != "approved":
+        return {
+            "status": str(approval.get("decision") or "denied"),
+            "approver": approval.get("approver"),
+            "reason": approval.get("reason"),
+            "would_stop": remediation.plan,
+        }
+    lines = summarize(state.stops or [])
+    return {
+        "status": "applied",
+        "approver": approval.get("approver"),
+        "stopped": lines["done"],
+        "unchanged": lines["unchanged"],
+        "failed": lines["failed"],
+    }
+
+
+def _thread_text(outcome: dict[str, Any]) -> str:
+    status = outcome["status"]
+    if status == "applied":
+        text = f"Remediation applied by {outcome['approver']}: stopped {len(outcome['stopped'])}"
+        text += "".join(f"\n• {line}" for line in outcome["stopped"])
+        if outcome["unchanged"]:
+            text += "\nAlready stopped:" + "".join(f"\n• {line}" for line in outcome["unchanged"])
+        if outcome["failed"]:
+            text += f"\n:warning: {len(outcome['failed'])} failed after retries:"
+            text += "".join(f"\n• {line}" for line in outcome["failed"])
+        return text
+    if status == "expired":
+        return "Remediation not applied: no approver decided in time. Nothing was stopped."
+    if status == "not asked":
+        return f"Remediation not applied: {outcome['note']}. Nothing was stopped."
+    return f"Remediation {status} by {outcome.get('approver') or 'an approver'}. Nothing was stopped."
+
+
+def finish(
+    state: RunState,
+    bucket: str,
+    *,
+    s3: S3Client,
+    ddb: DynamoDBClient,
+    slack: Slack | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    assessment = state.assessment
+    alarm = assessment.alarm
+    outcome = remediation_outcome(state)
+    notification = state.notification or {}
+    if outcome["status"] not in ("none", "dry run") and slack is not None and notification.get("ts"):
+        thread = slack.post_message(
+            str(notification.get("channel_id") or notification["channel"]),
+            _thread_text(outcome),
+            thread_ts=str(notification["ts"]),
+        )
+        outcome["thread_ts"] = thread.ts
+    failed = outcome.get("failed") or []
+    summary = headline(assessment)
+    result: dict[str, Any] = {
+        "summary": summary,
+        "state": assessment.state,
+        "alarm": alarm.alarm_name if alarm else None,
+        "severity": assessment.severity,
+        "as_of": assessment.as_of,
+    }
+    if assessment.state != "OK":
+        result.update(
+            {
+                "month_to_date": assessment.month_to_date,
+                "forecast": assessment.forecast,
+                "forecast_method": assessment.forecast_method,
+                "last_month_same_point": assessment.last_month_same_point,
+                "change_pct": assessment.change_pct,
+                "tier": assessment.tier.model_dump() if assessment.tier else None,
+                "top_services": {s.service: s.amount for s in assessment.top_services},
+                "cost_explorer_requests": assessment.cost_explorer_requests,
+            }
+        )
+    result.update(
+        {
+            "slack": {k: v for k, v in notification.items() if k != "channel_id"},
+            "pagerduty": state.paging or {"action": "none", "note": assessment.pagerduty.note},
+            "remediation": outcome,
+            "complete": not failed,
+            "cause": "; ".join([f"remediation incomplete: {len(failed)} resource(s) failed to stop", *failed])[:4000]
+            if failed
+            else "",
+        }
+    )
+    stamp = now or datetime.now(UTC)
+    key = f"cost-alarms/{stamp:%Y/%m/%d}/{assessment.execution_id}.json"
+    evidence = {"finished_at": stamp.isoformat(), "assessment": assessment.model_dump(mode="json"), "result": result}
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(evidence, indent=2).encode(), ContentType="application/json")
+    result["evidence"] = f"s3://{bucket}/{key}"
+    requester = assessment.requested_by or (f"alarm:{alarm.alarm_name}" if alarm else "")
+    paging = state.paging or {}
+    if paging.get("action") in ("trigger", "resolve"):
+        audit.record(
+            execution_id=assessment.execution_id,
+            actor=ACTOR,
+            vendor="pagerduty",
+            action=f"events.{paging['action']}",
+            target=", ".join(paging.get("dedup_keys") or [paging.get("dedup_key", "")]),
+            after={"severity": assessment.severity, "summary": paging.get("summary")},
+            requester=requester,
+            client=ddb,
+        )
+    if outcome["status"] not in ("none", "dry run"):
+        audit.record(
+            execution_id=assessment.execution_id,
+            actor=ACTOR,
+            vendor="aws",
+            action=f"remediation.{outcome['status'].replace(' ', '_')}",
+            target=(alarm.alarm_arn or alarm.alarm_name) if alarm else "cost-report",
+            before={"would_stop": assessment.remediation.plan},
+            after={k: outcome.get(k) for k in ("stopped", "failed") if k in outcome},
+            requester=requester,
+            approver=str(outcome.get("approver") or ""),
+            client=ddb,
+        )
+    audit.record(
+        execution_id=assessment.execution_id,
+        actor=ACTOR,
+        vendor="aws",
+        action="s3:PutObject",
+        target=result["evidence"],
+        after={"summary": summary, "severity": assessment.severity},
+        dry_run=assessment.dry_run,
+        requester=requester,
+        client=ddb,
+    )
+    return result
