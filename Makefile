@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 .PHONY: help setup demo test test-fast lint fmt synth layer bench specs clean
 
 help:
-	@echo "make demo    run the main workflow locally (moto + sandbox fakes)"
+	@echo "make demo    onboard and offboard a new hire, then the other workflows, locally (moto + vendor fakes)"
 	@echo "make test    run every test (unit, integration, infra)"
 	@echo "make synth   synthesize the CDK app into cdk.out/ and cfn-lint the templates"
 	@echo "make lint    ruff and mypy"
@@ -54,7 +54,7 @@ setup: $(STAMP) $(NODE_STAMP) $(LAYER_STAMP)
 layer: $(LAYER_STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/platform-automation run dr_drill --event events/scheduler/dr_drill.json
+	$(VENV)/bin/platform-automation demo
 
 test: setup
 	$(VENV)/bin/pytest -n 2 --dist loadfile

@@ -78,7 +78,7 @@ class Functions(Construct):
         return function
 
     def _resource_name(self, resource: str) -> str:
-        if resource in ("audit_table", "approvals"):
+        if resource in ("audit_table", "approvals", "off_hours_state"):
             return self._storage.audit_table.table_name
         if resource == "evidence_bucket":
             return self._storage.evidence_bucket.bucket_name
@@ -92,7 +92,7 @@ class Functions(Construct):
         for resource in spec.resources:
             if resource == "audit_table":
                 self._storage.audit_table.grant_write_data(function)
-            elif resource == "approvals":
+            elif resource in ("approvals", "off_hours_state"):
                 self._storage.audit_table.grant_read_write_data(function)
             elif resource == "evidence_bucket":
                 self._storage.evidence_bucket.grant_put(function)
@@ -102,17 +102,68 @@ class Functions(Construct):
                 self._bus.grant_put_events_to(function)
         for path in spec.secrets:
             section, attribute = path.split(".", 1)
-            name = getattr(getattr(self._config, section), attribute)
+            settings = getattr(self._config, section)
+            if settings is None:  # an optional vendor the configuration leaves out (e.g. pagerduty): no secret
+                continue
+            name = getattr(settings, attribute)
             function.add_environment(constants.secret_env(section), name)
             secret = secretsmanager.Secret.from_secret_name_v2(self, f"{spec.name}{section.title()}Secret", name)
             secret.grant_read(function)
-        if spec.aws_actions and spec.aws_scope == "dr_tables":
+        if spec.aws_actions and spec.aws_scope in ("dr_tables", "identity_center"):
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=list(spec.aws_actions), resources=self._scope_arns(spec.aws_scope))
             )
+        if spec.aws_actions and spec.aws_scope == "tagged_compute":
+            for statement in self._tagged_compute_statements(spec.aws_actions):
+                function.add_to_role_policy(statement)
 
         if spec.unscoped_actions:
             function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"]))
+
+    def _tagged_compute_statements(self, actions: tuple[str, ...]) -> list[iam.PolicyStatement]:
+        """Stop and start only what carries the off-hours tag (off_hours.tag_key in tag_values) and
+        not its opt-out: any EC2 instance, RDS DB instance or Auto Scaling group of this account and
+        region (their ids are not known at synth), narrowed by tag conditions."""
+        settings = self._config.off_hours
+        stack = Stack.of(self)
+        arns = {
+            "ec2": stack.format_arn(service="ec2", resource="instance", resource_name="*"),
+            "rds": stack.format_arn(
+                service="rds", resource="db", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+            ),
+            "autoscaling": stack.format_arn(
+                service="autoscaling",
+                resource="autoScalingGroup",
+                resource_name="*:autoScalingGroupName/*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
+        }
+        unknown = [a for a in actions if a.split(":", 1)[0] not in arns]
+        if unknown:
+            raise ValueError(f"tagged_compute covers EC2, RDS and Auto Scaling, not {', '.join(unknown)}")
+        conditions = {
+            "StringEquals": {f"aws:ResourceTag/{settings.tag_key}": list(settings.tag_values)},
+            "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{settings.opt_out_tag}": settings.opt_out_value},
+        }
+        return [
+            iam.PolicyStatement(actions=chosen, resources=[arn], conditions=conditions)
+            for service, arn in arns.items()
+            if (chosen := [a for a in actions if a.startswith(f"{service}:")])
+        ]
+
+    def _identity_center_arns(self) -> list[str]:
+        """The configured Identity Center instance, its permission sets, the configured accounts and
+        the identity store's users, groups and memberships."""
+        center = self._config.aws.identity_center
+        instance = center.instance_arn.rsplit("/", 1)[1]
+        store = center.identity_store_id
+        arns = [center.instance_arn, f"arn:aws:sso:::permissionSet/{instance}/*"]
+        arns += [f"arn:aws:sso:::account/{account}" for account in self._config.aws.accounts.values()]
+        arns.append(
+            Stack.of(self).format_arn(service="identitystore", region="", resource="identitystore", resource_name=store)
+        )
+        arns += [f"arn:aws:identitystore:::{kind}/*" for kind in ("user", "group", "membership")]
+        return arns
 
     def add_state_machines(self, machines: dict[str, sfn.StateMachine]) -> None:
         """What needs the state machines, once they exist: their ARNs in the environment of the
@@ -136,6 +187,8 @@ class Functions(Construct):
                 function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.aws_actions), resources=executions))
 
     def _scope_arns(self, scope: str) -> list[str]:
+        if scope == "identity_center":
+            return self._identity_center_arns()
         if scope != "dr_tables":
             raise ValueError(f"unknown aws_scope {scope!r} in functions/catalog.py")
         stack = Stack.of(self)

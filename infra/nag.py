@@ -21,7 +21,11 @@ def suppress(stack: Stack) -> None:
                     "configured DR tables (table/<name>/backup/*, backup ids are not known at synth); the "
                     "DR drill's own restore tables (table/drill-*, named per execution); S3 object keys in "
                     "the evidence bucket and DynamoDB index ARNs that CDK grants add; Lambda version "
-                    "qualifiers (<arn>:*) that Step Functions needs to invoke a function version."
+                    "qualifiers (<arn>:*) that Step Functions needs to invoke a function version; the off-hours "
+                    "stop and start on any EC2 instance, RDS DB instance or Auto Scaling group of the account "
+                    "(instance/*, db:*, autoScalingGroup:*), narrowed by conditions on the off_hours tag and its "
+                    "opt-out tag; Cost Explorer and the EC2/RDS/Auto Scaling Describe calls the off-hours and cost "
+                    "workflows list resources with (no resource-level permissions)."
                 ),
             ),
             NagPackSuppression(

@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Each schedule's name in `schedules:` and the event detail it sends (the sample files in
 # events/scheduler/ where a workflow reads its input from the detail).
 SCHEDULED = ("dr_drill", "access_review", "off_hours_stop", "off_hours_start", "redelivery_sweep")
-EVENT_FILES = {"dr_drill": ROOT / "events" / "scheduler" / "dr_drill.json"}
+EVENT_FILES = {
+    name: ROOT / "events" / "scheduler" / f"{name}.json" for name in ("dr_drill", "off_hours_stop", "off_hours_start")
+}
 
 
 def schedule_detail(name: str) -> dict[str, Any]:

@@ -31,9 +31,15 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one workflow locally and show each step")
     run.add_argument("workflow", help="name of a state_machines/*.asl.json file, without .asl.json")
-    run.add_argument("--event", required=True, help="JSON file with the execution input (see events/)")
+    run.add_argument(
+        "--event",
+        required=True,
+        action="append",
+        help="JSON file with the execution input (see events/); repeat it to run the workflow once per file, in "
+        "order, on the same local stack (e.g. an evening's off-hours stop, then the next morning's start)",
+    )
     run.add_argument("--dry-run", action="store_true", help="plan and report, change nothing")
-    run.add_argument("--json", action="store_true", help="print exactly one JSON object with the result")
+    run.add_argument("--json", action="store_true", help="print exactly one JSON object per run with its result")
     run.add_argument(
         "--approve",
         choices=["approved", "denied", "timeout", "ask"],
@@ -47,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     for command in (run, serve):
         _sandbox_options(command)
 
+    sub.add_parser(
+        "demo",
+        help="onboard and offboard a new hire, a billing alarm, off-hours and a DR drill, on one stack (make demo)",
+    )
     sub.add_parser("synth", help="synthesize the CDK app (same as `make synth`)")
     sub.add_parser("workflows", help="list the workflows that can be run")
 
@@ -106,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return _serve(args)
+    if args.command == "demo":
+        from sandbox.demo import run_demo
+
+        return run_demo(_config_path(args))
     return _run(args)
 
 
@@ -131,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.workflow not in workflows():
         return _fail(f"unknown workflow {args.workflow!r} (known: {', '.join(workflows())})")
     try:
-        event = load_event(args.event)
+        events = [load_event(path) for path in args.event]
     except EngineError as exc:
         return _fail(str(exc))
     from sandbox.engine import fixed_policy
@@ -141,25 +155,61 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     policy = ask_policy if args.approve == "ask" else fixed_policy(args.approve)
-    reporter = None if args.json else HumanReporter(args.workflow, dry_run=args.dry_run)
+    succeeded = True
     try:
         with LocalEngine(_config_path(args), approvals=policy, org=org) as engine:
             _apply_faults(engine, faults)
-            if reporter:
-                reporter.started()
-            execution = engine.run(
-                args.workflow, event, dry_run=args.dry_run, on_step=reporter.step if reporter else None
-            )
+            for number, recorded in enumerate(events):
+                event = _from_alarm(args.workflow, _from_delivery(engine, args.workflow, recorded))
+                reporter = None if args.json else HumanReporter(args.workflow, dry_run=args.dry_run)
+                if reporter:
+                    if number:
+                        print()
+                    reporter.started()
+                execution = engine.run(
+                    args.workflow, event, dry_run=args.dry_run, on_step=reporter.step if reporter else None
+                )
+                if reporter:
+                    reporter.finished(execution)
+                else:
+                    print(json.dumps(result_json(execution), default=str), flush=True)
+                succeeded = succeeded and execution.status == "SUCCEEDED"
     except ConfigError as exc:
         return _fail(f"invalid configuration: {exc}")
     except EngineError as exc:
         return _fail(str(exc))
-    if args.json:
-        print(json.dumps(result_json(execution), default=str))
-    else:
-        assert reporter is not None
-        reporter.finished(execution)
-    return 0 if execution.status == "SUCCEEDED" else 1
+    return 0 if succeeded else 1
+
+
+def _from_delivery(engine: Any, workflow: str, event: Any) -> Any:
+    """A recorded GitHub issue delivery (events/github/) becomes the request it carries."""
+    from sandbox.engine import EngineError
+    from sandbox.intake import NotARequest, is_issue_delivery, workflow_input
+
+    if workflow not in ("onboarding", "offboarding") or not is_issue_delivery(event):
+        return event
+    try:
+        return workflow_input(workflow, event, engine.config.github.requests_repo, engine.vendors.fakes["github"])
+    except NotARequest as exc:
+        raise EngineError(str(exc)) from None
+
+
+def _from_alarm(workflow: str, event: Any) -> Any:
+    """A CloudWatch alarm as SNS or EventBridge delivers it (events/cloudwatch/) becomes what the
+    alarm ingest puts on the bus, whose detail the billing alarm route hands to cost_alarm."""
+    from functions.ingress import alarms
+    from sandbox.engine import EngineError
+
+    raw = isinstance(event, dict) and ("Records" in event or event.get("source") == "aws.cloudwatch")
+    if workflow != "cost_alarm" or not raw:
+        return event
+    try:
+        normalized = alarms.normalize(event)
+    except alarms.NotAnAlarm as exc:
+        raise EngineError(f"not a CloudWatch alarm: {exc}") from None
+    if len(normalized) != 1:
+        raise EngineError(f"expected one alarm in the event, found {len(normalized)}")
+    return normalized[0]
 
 
 def _apply_faults(engine: Any, faults: list[tuple[str, Any]]) -> None:

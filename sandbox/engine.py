@@ -29,6 +29,7 @@ from functions.core.config import PlatformConfig, load_config
 from sandbox import calls, clock
 from sandbox.bus import LocalBus
 from sandbox.dispatch import ACCOUNT, LambdaDispatcher
+from sandbox.fakes.org import load_org
 from sandbox.fakes.vendors import VendorSandbox
 from sandbox.history import Step, steps_from_history
 from sandbox.resources import LocalResources
@@ -157,7 +158,7 @@ class LocalEngine:
         self.bus = LocalBus(self.region, ACCOUNT, self._start_from_bus, self.dispatcher.invoke)
         self._bus_cm: Any = None
         self._sfn: Any = None
-        self._org = org
+        self.org = org if org is not None else load_org()
         self._with_vendors = vendors
         self.vendors: VendorSandbox | None = None
         self._previous_sleeper: Callable[[float], None] | None = None
@@ -173,6 +174,7 @@ class LocalEngine:
                 {w: f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{w}" for w in workflows(self.state_machines)}
             ),
             "AWS_DEFAULT_REGION": self.region,
+            constants.COST_FORECAST: "run-rate",  # moto has no GetCostForecast
             "POWERTOOLS_SERVICE_NAME": "platform-automation",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "POWERTOOLS_METRICS_NAMESPACE": "PlatformAutomation",
@@ -208,8 +210,10 @@ class LocalEngine:
             self.resources.create()
             if self.seed:
                 from sandbox.seed import seed_aws
+                from sandbox.seed_people import seed_people
 
                 seed_aws(self.config, self.region)
+                seed_people(self.config, self.region, self.org)
             if self._with_vendors:
                 self._start_vendors()
         except BaseException:
@@ -222,11 +226,10 @@ class LocalEngine:
     def _start_vendors(self) -> None:
         from functions.adapters import retry, secrets
         from sandbox.fakes.credentials import seed_secrets
-        from sandbox.fakes.vendors import VendorSandbox
 
         seed_secrets(self.config, self.region)
         secrets.clear_cache()  # secrets cached from an earlier moto world are gone with it
-        self.vendors = VendorSandbox(self._org)
+        self.vendors = VendorSandbox(self.org)
         self.vendors.start()
         # Adapter retries wait on virtual time too: a Retry-After of 30 s costs nothing locally.
         self._previous_sleeper = retry.set_sleeper(clock.adapter_sleep)

@@ -52,7 +52,62 @@ class HumanReporter:
                 [f"… {len(lines) - _OUTPUT_LINES} more lines (--json for all)"] if len(lines) > _OUTPUT_LINES else []
             )
             self._print("  output:\n" + "\n".join("    " + line for line in shown))
+        sent = sent_messages(execution.calls)
+        if sent:
+            self._print("  sent:\n" + "\n".join("    " + line for line in sent))
         self._print(f"  execution id: {execution.id}")
+
+
+_MESSAGE_LINES = 40
+
+
+def sent_messages(calls: list[dict[str, Any]]) -> list[str]:
+    """What the execution told people, from the calls log: Slack messages (Block Kit shown as text)
+    and PagerDuty events."""
+    lines: list[str] = []
+    for call in calls:
+        raw = call.get("body")
+        body: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        path, failed = str(call.get("path", "")), int(call.get("status") or 0) >= 400
+        status = f" [HTTP {call.get('status')}]" if failed else ""
+        if call.get("service") == "slack" and path in ("/api/chat.postMessage", "/api/chat.update"):
+            where = str(body.get("channel", "?")) + (" (thread)" if body.get("thread_ts") else "")
+            lines.extend(_message(f"slack {where}{status}", body))
+        elif call.get("service") == "slack" and path.startswith("/commands/"):
+            lines.extend(_message(f"slack reply to the command{status}", body))
+        elif call.get("service") == "pagerduty" and path == "/v2/enqueue":
+            payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+            event = f"pagerduty {body.get('event_action', '?')} {body.get('dedup_key', '')}{status}"
+            if payload:
+                event += f" ({payload.get('severity')}): {_short(str(payload.get('summary', '')), 300)}"
+            lines.append(event)
+    return lines
+
+
+def _message(where: str, body: dict[str, Any]) -> list[str]:
+    """The notification text, then the blocks as text (or the rest of a plain text message)."""
+    first, *rest = str(body.get("text", "")).splitlines() or [""]
+    details = _blocks_text(body.get("blocks")) if body.get("blocks") else rest
+    return [f"{where}: {_short(first, 300)}", *(f"  | {line}" for line in details[:_MESSAGE_LINES])]
+
+
+def _blocks_text(blocks: Any) -> list[str]:
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except json.JSONDecodeError:
+            return []
+    out: list[str] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict):
+            continue
+        texts = [block.get("text"), *(block.get("fields") or []), *(block.get("elements") or [])]
+        for item in texts:
+            if isinstance(item, dict) and item.get("type") == "button":
+                out.append(f"[{(item.get('text') or {}).get('text', '')}]")
+            elif isinstance(item, dict) and item.get("text"):
+                out.extend(str(item["text"]).splitlines())
+    return out
 
 
 def _short(text: str | None, limit: int = 160) -> str:

@@ -1,5 +1,6 @@
 """Seeds moto with what the configuration expects to exist in AWS: the DR targets' tables,
-filled with items, and a backup of each (so a drill has something real to restore)."""
+filled with items, and a backup of each (so a drill has something real to restore); and what the
+cost workflows find (sandbox/seed_cost.py: Cost Explorer spend, tagged EC2, RDS and Auto Scaling)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,6 @@ def seed_aws(config: PlatformConfig, region: str) -> None:
                 }
             )
         ddb.create_backup(TableName=target.resource, BackupName=f"{target.resource}-nightly")
+    from sandbox.seed_cost import seed_cost
+
+    seed_cost(config, region)  # Cost Explorer spend and the tagged compute of the cost workflows

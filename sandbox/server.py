@@ -56,7 +56,9 @@ def aws_state(region: str) -> dict[str, Any]:
     for bucket in s3.list_buckets()["Buckets"]:
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])]
         buckets[bucket["Name"]] = {"objects": len(keys), "keys": keys[:100]}
-    return {"dynamodb": tables, "s3": buckets}
+    from sandbox.seed_cost import compute_state
+
+    return {"dynamodb": tables, "s3": buckets, **compute_state(region)}
 
 
 # "POST /github/webhook" -> the catalog's Lambda that serves it in AWS.

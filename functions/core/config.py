@@ -157,9 +157,23 @@ class Team(_Model):
     okta_groups: list[str] = Field(default_factory=list)
     github_teams: list[str] = Field(default_factory=list)
     aws_access: list[AwsAccess] = Field(default_factory=list)
+    aws_groups: list[str] = Field(default_factory=list, description="IAM Identity Center groups a member joins")
     approvers: list[Email] = Field(min_length=1)
     requires_approval: bool = True
     slack_channel: Channel | None = None
+
+
+class OnboardingSettings(_Model):
+    approval_timeout_hours: int = Field(default=72, ge=1, le=720, description="How long a request waits")
+    compensate_on_failure: bool = Field(
+        default=True, description="Undo what a failed execution created, newest first, before reporting"
+    )
+
+
+class OffboardingSettings(_Model):
+    requires_approval: bool = True
+    approvers: list[Email] = Field(default_factory=list, description="Empty: every team's approvers")
+    approval_timeout_hours: int = Field(default=24, ge=1, le=720)
 
 
 class CostTier(_Model):
@@ -178,6 +192,38 @@ class CostThresholds(_Model):
         if amounts != sorted(amounts) or len(set(amounts)) != len(amounts):
             raise ValueError("tiers must be in strictly ascending order of monthly_usd")
         return tiers
+
+
+ComputeKind = Literal["ec2", "rds", "asg"]
+_COMPUTE_KINDS: tuple[ComputeKind, ...] = ("ec2", "rds", "asg")
+
+
+class CostRemediation(_Model):
+    """The billing alarm's optional remediation: the off-hours stop, offered to approvers."""
+
+    enabled: bool = Field(default=True, description="Offer the off-hours stop when a billing alarm fires")
+    min_severity: Literal["info", "warning", "critical"] = "warning"
+    approvers: list[Email] = Field(default_factory=list, description="Who may apply it; empty: every team's approvers")
+    approval_timeout_minutes: int = Field(default=240, ge=5, le=10080)
+
+
+class OffHoursSettings(_Model):
+    """Which resources the off-hours schedules stop and start (schedules.off_hours_stop/start)."""
+
+    enabled: bool = True
+    tag_key: str = Field(default="environment", min_length=1, max_length=128)
+    tag_values: list[str] = Field(default_factory=lambda: ["dev", "staging"], min_length=1)
+    opt_out_tag: str = Field(default="platform-automation:off-hours", min_length=1, max_length=128)
+    opt_out_value: str = Field(default="skip", min_length=1)
+    kinds: list[ComputeKind] = Field(default_factory=lambda: list(_COMPUTE_KINDS), min_length=1)
+    remediation: CostRemediation = CostRemediation()
+
+    @field_validator("kinds")
+    @classmethod
+    def _unique_kinds(cls, kinds: list[ComputeKind]) -> list[ComputeKind]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("kinds must not repeat")
+        return kinds
 
 
 class AccessReviewThresholds(_Model):
@@ -268,6 +314,9 @@ class PlatformConfig(_Model):
     thresholds: Thresholds
     schedules: Schedules
     dr: DrSettings
+    onboarding: OnboardingSettings = OnboardingSettings()
+    offboarding: OffboardingSettings = OffboardingSettings()
+    off_hours: OffHoursSettings = OffHoursSettings()
 
     @model_validator(mode="after")
     def _cross_references(self) -> PlatformConfig:
@@ -314,6 +363,12 @@ def cross_reference_problems(data: object) -> list[str]:
         for i, principal in enumerate(principals if isinstance(principals, list) else []):
             if isinstance(principal, str) and principal.startswith("team:") and principal[5:] not in (teams or {}):
                 problems.append(f"slack.access.{command}.{i}: unknown team {principal[5:]!r}")
+    off_hours = data.get("off_hours")
+    remediation = off_hours.get("remediation") if isinstance(off_hours, dict) else None
+    for i, approver in enumerate((remediation.get("approvers") if isinstance(remediation, dict) else None) or []):
+        domain = approver.split("@", 1)[-1].lower() if isinstance(approver, str) else None
+        if isinstance(domains, list) and domain is not None and domain not in domains:
+            problems.append(f"off_hours.remediation.approvers.{i}: {approver} is outside organization.email_domains")
     return problems
 
 

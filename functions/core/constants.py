@@ -19,3 +19,7 @@ def secret_env(section: str) -> str:
 
 # JSON {workflow: state machine ARN}: which workflows are deployed (CDK sets it; the local engine too).
 STATE_MACHINES = "STATE_MACHINE_ARNS"
+
+# "run-rate": the Cost Explorer adapter estimates the month-end forecast from the month-to-date run
+# rate instead of calling GetCostForecast (the local engine sets it: moto has no GetCostForecast).
+COST_FORECAST = "PLATFORM_COST_FORECAST"

@@ -9,11 +9,15 @@ from functions.core import constants
 
 # The AWS resources a function may need; CDK turns each into a grant and an environment
 # variable, the local engine into a moto resource and the same variable.
-# "approvals" is the audit table again, read and written (approval requests live beside the trail).
-Resource = Literal["audit_table", "evidence_bucket", "approvals", "idempotency_table", "event_bus", "state_machines"]
+# "approvals" is the audit table again, read and written (approval requests live beside the trail),
+# and so is "off_hours_state" (what the off-hours start restores, functions/off_hours/store.py).
+Resource = Literal[
+    "audit_table", "evidence_bucket", "approvals", "off_hours_state", "idempotency_table", "event_bus", "state_machines"
+]
 RESOURCE_ENV: dict[str, str] = {
     "audit_table": constants.AUDIT_TABLE,
     "approvals": constants.AUDIT_TABLE,
+    "off_hours_state": constants.AUDIT_TABLE,
     "evidence_bucket": constants.EVIDENCE_BUCKET,
     "idempotency_table": constants.IDEMPOTENCY_TABLE,
     "event_bus": constants.EVENT_BUS,
@@ -34,7 +38,8 @@ class LambdaSpec:
     # resolves the scope from the configuration (e.g. "dr_tables": the DR targets' tables, their
     # backups and the drill-* restore tables) and grants exactly that.
     aws_actions: tuple[str, ...] = ()
-    aws_scope: Literal["dr_tables", "executions", ""] = ""
+    # "tagged_compute": EC2 instances, RDS DB instances and Auto Scaling groups carrying the off_hours tags.
+    aws_scope: Literal["dr_tables", "executions", "identity_center", "tagged_compute", ""] = ""
     # Actions IAM cannot scope to a resource (e.g. dynamodb:ListBackups): granted on "*".
     unscoped_actions: tuple[str, ...] = ()
     workflows: tuple[str, ...] = field(default=())

@@ -44,10 +44,60 @@ ROUTES: tuple[Route, ...] = (
         workflow="dr_drill",
     ),
     Route(
+        "BillingAlarm",
+        "A billing alarm (AWS/Billing EstimatedCharges) went to ALARM or back to OK",
+        {
+            "source": [ALARMS],
+            "detail-type": ["alarm.state_change"],
+            "detail": {"metric": {"namespace": ["AWS/Billing"]}, "state": ["ALARM", "OK"]},
+        },
+        workflow="cost_alarm",
+    ),
+    Route(
+        "CostReportRequested",
+        "A person asked for the month-to-date cost report (/platform cost)",
+        {"source": [REQUESTS], "detail-type": ["cost_alarm.requested"]},
+        workflow="cost_alarm",
+    ),
+    Route(
+        "OffHoursStopScheduled",
+        "The evening schedule stops tagged non-production compute",
+        {"source": [SCHEDULE], "detail-type": ["schedule.off_hours_stop"]},
+        workflow="off_hours",
+    ),
+    Route(
+        "OffHoursStartScheduled",
+        "The morning schedule restores what the evening's stop found running",
+        {"source": [SCHEDULE], "detail-type": ["schedule.off_hours_start"]},
+        workflow="off_hours",
+    ),
+    Route(
         "SlackCommand",
         "Slash commands go to the command worker, which checks who may run them",
         {"source": [SLACK], "detail-type": [{"prefix": "command."}]},
         function="SlackCommandWorker",
+    ),
+    Route(
+        "PeopleRequestIssue",
+        "An onboarding or offboarding issue form was opened, labelled or edited",
+        {
+            "source": [GITHUB],
+            "detail-type": ["issues.opened", "issues.reopened", "issues.labeled", "issues.edited"],
+            "detail": {"issue": {"labels": ["onboarding", "offboarding"]}},
+        },
+        function="RequestIntake",
+    ),
+    Route(
+        "OnboardingRequested",
+        "An onboarding request, from an issue form or /platform onboard",
+        {"source": [REQUESTS], "detail-type": ["onboarding.requested"]},
+        workflow="onboarding",
+    ),
+    Route(
+        "OffboardingRequested",
+        "An offboarding request, from an issue form or /platform offboard",
+        {"source": [REQUESTS], "detail-type": ["offboarding.requested"]},
+        workflow="offboarding",
     ),
     Route(
         "RedeliverySweep",

@@ -25,11 +25,22 @@ def deployed_workflows() -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def _request(command: str, args: dict[str, Any]) -> dict[str, Any]:
-    """The workflow's input for a sub-command's arguments."""
-    if command == "drill":
-        return {"targets": list(args.get("targets") or []), "dry_run": False}
-    return dict(args)
+def _request(
+    workflow: str, command: str, args: dict[str, Any], email: str | None, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The workflow's input for a sub-command's arguments: the same input as the other roads in."""
+    if workflow in ("onboarding", "offboarding"):
+        from functions.people.intake import from_command
+
+        return from_command(workflow, args, email, detail).model_dump(mode="json")
+    origin = {
+        "kind": "slack",
+        "user_id": detail.get("user_id"),
+        "channel_id": detail.get("channel_id"),
+        "response_url": detail.get("response_url"),
+    }
+    base = {"targets": list(args.get("targets") or []), "dry_run": False} if command == "drill" else dict(args)
+    return {**base, "requested_by": email, "origin": origin}
 
 
 def status_text(execution: str) -> str:
@@ -79,16 +90,7 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
             response_url, f"`/platform {command}` is not available yet: the {workflow} workflow is not deployed."
         )
         return {"outcome": "unavailable"}
-    request = {
-        **_request(command, args),
-        "requested_by": email,
-        "origin": {
-            "kind": "slack",
-            "user_id": detail.get("user_id"),
-            "channel_id": detail.get("channel_id"),
-            "response_url": response_url,
-        },
-    }
+    request = _request(workflow, command, args, email, detail)
     event_id = publish(REQUESTS, f"{workflow}.requested", request)
     slack.respond(response_url, f"Started {workflow} for {email}; `/platform status` will follow it.")
     return {"outcome": "requested", "workflow": workflow, "event_id": event_id}

@@ -32,6 +32,17 @@ UNSCOPED = {
     # Task-token calls (the Slack approval buttons) take no resource.
     "states:SendTaskSuccess",
     "states:SendTaskFailure",
+    # Offboarding finds a leaver's classic IAM user by name: any user of the account.
+    "iam:GetUser",
+    "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed",
+    "iam:UpdateAccessKey",
+    # Cost Explorer, and the listing of compute the off-hours tags then select.
+    "ce:GetCostAndUsage",
+    "ce:GetCostForecast",
+    "ec2:DescribeInstances",
+    "rds:DescribeDBInstances",
+    "autoscaling:DescribeAutoScalingGroups",
 }
 
 
@@ -131,6 +142,14 @@ def test_dr_permissions_are_scoped_to_configured_tables(template: Template) -> N
             if statement["Resource"] == "*":
                 # X-Ray, ListBackups and Step Functions' log delivery have no resource-level permissions.
                 assert all(a.startswith("xray:") or a in UNSCOPED for a in actions), statement
+
+
+def test_identity_center_access_is_scoped_to_the_configured_instance_and_accounts(template: Template) -> None:
+    text = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "arn:aws:sso:::instance/ssoins-72234e1d20e1e68d" in text
+    assert "arn:aws:sso:::permissionSet/ssoins-72234e1d20e1e68d/*" in text
+    assert "arn:aws:sso:::account/111111111111" in text
+    assert "sso:CreateAccountAssignment" in text
 
 
 def test_audit_table_and_evidence_bucket_are_protected(template: Template) -> None:

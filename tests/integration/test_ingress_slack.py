@@ -129,9 +129,9 @@ def test_someone_who_may_not_run_a_command_is_told_so(local):
 
 def test_a_workflow_that_is_not_deployed_yet_is_said_so(local):
     engine, url = local
-    _, _, response_url = command(engine, url, "cost", APPROVER)
+    _, _, response_url = command(engine, url, "access-review", APPROVER)
     (reply,) = wait_until(lambda: responses(engine, response_url), what="the reply")
-    assert "not available yet: the cost_alarm workflow is not deployed" in reply["text"]
+    assert "not available yet: the access_review workflow is not deployed" in reply["text"]
 
 
 # --- approvals -------------------------------------------------------------------------------------

@@ -86,6 +86,8 @@ def test_sandbox_state_shows_calls_log_and_aws_resources(base_url: str) -> None:
     status, state = call(f"{base_url}/sandbox/state")
     assert status == 200
     assert state["aws"]["dynamodb"]["orders"]["items"] == 200
+    assert state["aws"]["autoscaling"]["dev-workers"] == {"min": 1, "max": 4, "desired": 2}
+    assert state["aws"]["ec2"]["dev-bastion"]["tags"]["platform-automation:off-hours"] == "skip"
     assert "dr_drill" in state["workflows"]
     assert set(state["vendors"]) == {"okta", "github", "slack", "sendgrid", "pagerduty", "argocd"}
     assert state["vendors"]["okta"]["users"]["maria.lopez@example.com"]["status"] == "ACTIVE"
