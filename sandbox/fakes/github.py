@@ -134,7 +134,10 @@ class FakeGitHub(FakeVendor):
                 "hooks": {
                     str(h["id"]): {
                         "deliveries": len(h["deliveries"]),
-                        "failed": [d["guid"] for d in h["deliveries"] if not _delivered(d)],
+                        # Deliveries none of whose attempts (redeliveries included) got through.
+                        "failed": sorted(
+                            {d["guid"] for d in h["deliveries"]} - {d["guid"] for d in h["deliveries"] if _delivered(d)}
+                        ),
                     }
                     for h in self.hooks.values()
                 },

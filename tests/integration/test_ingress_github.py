@@ -119,3 +119,33 @@ def test_every_event_type_gets_2xx(local, event):
     assert status in (200, 202), answer
     published = event in {"issue_comment", "workflow_run", "registry_package"}
     assert (status == 202) is published
+
+
+def test_the_scheduled_sweeper_asks_github_to_redeliver_what_failed(local):
+    """GitHub does not retry: deliveries our endpoint failed are found and redelivered on schedule."""
+    import boto3
+
+    from sandbox.fakes.github import ORG_HOOK_ID
+    from tests.integration.ingress_helpers import wait_until
+
+    engine, _ = local
+    github = engine.vendors.fakes["github"]
+    first = github.add_failed_delivery(ORG_HOOK_ID, status_code=502)
+    second = github.add_failed_delivery(ORG_HOOK_ID, status_code=0)  # GitHub timed out waiting for us
+    assert {first["guid"], second["guid"]} <= set(github.state()["hooks"][str(ORG_HOOK_ID)]["failed"])
+    before = len(engine.bus.invocations)
+    boto3.client("events", region_name=engine.region).put_events(
+        Entries=[
+            {
+                "Source": "platform.schedule",
+                "DetailType": "schedule.redelivery_sweep",
+                "Detail": "{}",
+                "EventBusName": engine.resources.event_bus,
+            }
+        ]
+    )
+    (swept,) = wait_until(lambda: engine.bus.invocations[before:], what="the sweeper")
+    assert swept["function"] == "GitHubRedeliverySweeper"
+    assert swept["error"] is None, swept["result"]
+    assert {first["guid"], second["guid"]} <= set(swept["result"]["redelivered"])
+    assert github.state()["hooks"][str(ORG_HOOK_ID)]["failed"] == []
