@@ -86,7 +86,8 @@ def request_approval(ask: ApprovalAsk, slack: Slack, default_channel: str) -> di
             approvers[user.id] = email
     if not approvers:
         raise NoApprover(f"none of {', '.join(ask.approvers)} (other than the requester) has a Slack account")
-    requester = slack.user_by_email(ask.requester)
+    # A requester may be a system ("alarm:billing-critical") or a GitHub login without a public email.
+    requester = slack.user_by_email(ask.requester) if "@" in ask.requester else None
     approval = approvals.create(
         execution_id=ask.execution_id,
         workflow=ask.workflow,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.core.runtime import config, logger
-from functions.people import report, vendors
+from functions.people import ledger, report, vendors
 from functions.people.compensate import compensate as undo
 from functions.people.context import Context, context
 from functions.people.models import Origin, WorkflowInput
@@ -135,6 +135,8 @@ def report_failure(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     error = f"{failure.get('Error', 'Error')}: {str(failure.get('Cause', ''))[:800]}"
     compensation = event["state"].get("compensation") or {}
     done = [line for name in order for line in (steps.get(name) or {}).get("summary", [])]
+    # What the failing step changed before it failed is only in the undo journal.
+    done += [r["label"] for r in ledger.journaled(ctx.execution_id) if r.get("label") and r["label"] not in done]
     lines = [
         f"This {ctx.workflow} request failed at **{failed_step}**: {error}",
         "",
