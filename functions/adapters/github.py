@@ -259,6 +259,7 @@ class GitHub:
             request_id_header=REQUEST_ID_HEADER,
             policy=policy,
             transport=transport,
+            on_unauthorized=self._forget_token,  # a revoked or rotated installation token: mint a new one, once
         )
         self._transport = transport
         self._token_rest: _GitHubRest | None = None  # made on first exchange: an httpx client costs 0.1 s
@@ -340,37 +341,16 @@ class GitHub:
         with _tokens_lock:
             return _tokens.pop(self._token_key(), None) is not None
 
-    # --- plumbing -------------------------------------------------------------------------------
-    def _request(self, operation: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._rest.request(operation, method, path, **kwargs)
-        except VendorError as error:
-            # A revoked or rotated installation token: mint a new one, once.
-            if error.status == 401 and self._forget_token():
-                return self._rest.request(operation, method, path, **kwargs)
-            raise
-
-    def _json(self, operation: str, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._request(operation, method, path, **kwargs)
-        return response.json() if response.content else None
-
     def _pages(self, operation: str, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
-        """Every item of a list, following `Link: rel="next"` (page numbers or cursors alike)."""
-        url: str | None = path
-        query: Mapping[str, Any] | None = {"per_page": self.page_size, **(params or {})}
-        while url:
-            response = self._request(operation, "GET", url, params=query)
-            yield from response.json()
-            url = response.links.get("next", {}).get("url")
-            query = None  # the next link carries the whole query
+        return self._rest.paginate(operation, path, params, page_size=self.page_size)
 
     # --- issues ---------------------------------------------------------------------------------
     def get_issue(self, repo: str, number: int) -> Issue:
-        return _issue(repo, self._json("get issue", "GET", f"{_repo_path(repo)}/issues/{number}"))
+        return _issue(repo, self._rest.json("get issue", "GET", f"{_repo_path(repo)}/issues/{number}"))
 
     def comment_on_issue(self, repo: str, number: int, body: str) -> IssueComment:
         path = f"{_repo_path(repo)}/issues/{number}/comments"
-        return _comment(self._json("comment on issue", "POST", path, json={"body": body}))
+        return _comment(self._rest.json("comment on issue", "POST", path, json={"body": body}))
 
     def list_issue_comments(self, repo: str, number: int) -> list[IssueComment]:
         path = f"{_repo_path(repo)}/issues/{number}/comments"
@@ -383,13 +363,13 @@ class GitHub:
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> tuple[str, ...]:
         """Adds to the issue's labels (GitHub creates unknown ones); returns all labels now on it."""
         path = f"{_repo_path(repo)}/issues/{number}/labels"
-        data = self._json("add labels", "POST", path, json={"labels": list(labels)})
+        data = self._rest.json("add labels", "POST", path, json={"labels": list(labels)})
         return tuple(str(x["name"]) for x in data)
 
     def remove_label(self, repo: str, number: int, label: str) -> bool:
         """False when the issue did not carry the label (nothing to do)."""
         path = f"{_repo_path(repo)}/issues/{number}/labels/{_seg(label)}"
-        response = self._request("remove label", "DELETE", path, ok=(404,))
+        response = self._rest.request("remove label", "DELETE", path, ok=(404,))
         if response.status_code == 404:
             if "label does not exist" in response.text.lower():
                 return False
@@ -400,25 +380,25 @@ class GitHub:
         self, repo: str, number: int, state_reason: Literal["completed", "not_planned", "duplicate"] = "completed"
     ) -> Issue:
         path = f"{_repo_path(repo)}/issues/{number}"
-        data = self._json("close issue", "PATCH", path, json={"state": "closed", "state_reason": state_reason})
+        data = self._rest.json("close issue", "PATCH", path, json={"state": "closed", "state_reason": state_reason})
         return _issue(repo, data)
 
     # --- users and org membership -------------------------------------------------------------------
     def get_user(self, username: str) -> GitHubUser | None:
         """The github.com account, or None when no such login exists."""
-        response = self._request("get user", "GET", f"/users/{_seg(username)}", ok=(404,))
+        response = self._rest.request("get user", "GET", f"/users/{_seg(username)}", ok=(404,))
         return None if response.status_code == 404 else _user(response.json())
 
     def get_membership(self, org: str, username: str) -> OrgMembership | None:
         """None when the person is neither a member nor invited."""
         path = f"/orgs/{_seg(org)}/memberships/{_seg(username)}"
-        response = self._request("get org membership", "GET", path, ok=(404,))
+        response = self._rest.request("get org membership", "GET", path, ok=(404,))
         return None if response.status_code == 404 else _membership(org, response.json())
 
     def set_membership(self, org: str, username: str, role: Literal["member", "admin"] = "member") -> OrgMembership:
         """Invites someone outside the org (state "pending" until they accept); idempotent for members."""
         path = f"/orgs/{_seg(org)}/memberships/{_seg(username)}"
-        return _membership(org, self._json("set org membership", "PUT", path, json={"role": role}))
+        return _membership(org, self._rest.json("set org membership", "PUT", path, json={"role": role}))
 
     def remove_member(self, org: str, username: str) -> bool:
         """Removes a member or cancels their pending invitation; False when they were neither.
@@ -427,7 +407,7 @@ class GitHub:
         removes active members, so an offboarding between invitation and acceptance would leave an
         invitation someone could still accept."""
         path = f"/orgs/{_seg(org)}/memberships/{_seg(username)}"
-        response = self._request("remove org member", "DELETE", path, ok=(404,))
+        response = self._rest.request("remove org member", "DELETE", path, ok=(404,))
         return response.status_code != 404
 
     def list_members(self, org: str, filter: MemberFilter = "all") -> list[GitHubUser]:
@@ -449,7 +429,7 @@ class GitHub:
 
     # --- teams ----------------------------------------------------------------------------------------
     def get_team(self, org: str, team_slug: str) -> Team | None:
-        response = self._request("get team", "GET", f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}", ok=(404,))
+        response = self._rest.request("get team", "GET", f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}", ok=(404,))
         if response.status_code == 404:
             return None
         data = response.json()
@@ -457,7 +437,7 @@ class GitHub:
 
     def get_team_membership(self, org: str, team_slug: str, username: str) -> TeamMembership | None:
         path = f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/memberships/{_seg(username)}"
-        response = self._request("get team membership", "GET", path, ok=(404,))
+        response = self._rest.request("get team membership", "GET", path, ok=(404,))
         if response.status_code == 404:
             return None
         return _team_membership(org, team_slug, username, response.json())
@@ -467,13 +447,13 @@ class GitHub:
     ) -> TeamMembership:
         """Someone not yet in the org is invited to it; their team membership stays "pending" until then."""
         path = f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/memberships/{_seg(username)}"
-        data = self._json("add team member", "PUT", path, json={"role": role})
+        data = self._rest.json("add team member", "PUT", path, json={"role": role})
         return _team_membership(org, team_slug, username, data)
 
     def remove_team_member(self, org: str, team_slug: str, username: str) -> None:
         """Idempotent: a person already off the team (404) is what we wanted."""
         path = f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/memberships/{_seg(username)}"
-        self._request("remove team member", "DELETE", path, ok=(404,))
+        self._rest.request("remove team member", "DELETE", path, ok=(404,))
 
     def list_team_members(self, org: str, team_slug: str) -> list[GitHubUser]:
         path = f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/members"
@@ -484,7 +464,7 @@ class GitHub:
         """A text file's content and blob sha; None when there is no such file."""
         url = f"{_repo_path(repo)}/contents/{quote(path.strip('/'), safe='/')}"
         params = {"ref": ref} if ref else None
-        response = self._request("get file", "GET", url, params=params, ok=(404,))
+        response = self._rest.request("get file", "GET", url, params=params, ok=(404,))
         if response.status_code == 404:
             return None
         data = response.json()
@@ -504,7 +484,7 @@ class GitHub:
         if branch:
             body["branch"] = branch
         url = f"{_repo_path(repo)}/contents/{quote(path.strip('/'), safe='/')}"
-        return str(self._json("update file", "PUT", url, json=body)["commit"]["sha"])
+        return str(self._rest.json("update file", "PUT", url, json=body)["commit"]["sha"])
 
     def edit_file(
         self,
@@ -556,7 +536,7 @@ class GitHub:
             body["description"] = description
         if required_contexts is not None:
             body["required_contexts"] = list(required_contexts)
-        data = self._json("create deployment", "POST", f"{_repo_path(repo)}/deployments", json=body)
+        data = self._rest.json("create deployment", "POST", f"{_repo_path(repo)}/deployments", json=body)
         if "id" not in data:  # 202: GitHub merged the default branch in first and created nothing
             raise VendorError(VENDOR, "create deployment", 202, str(data.get("message", "no deployment created")))
         return _deployment(repo, data)
@@ -581,7 +561,7 @@ class GitHub:
         }
         body |= {k: v for k, v in optional.items() if v is not None}
         path = f"{_repo_path(repo)}/deployments/{deployment_id}/statuses"
-        data = self._json("create deployment status", "POST", path, json=body)
+        data = self._rest.json("create deployment status", "POST", path, json=body)
         return DeploymentStatus(
             id=int(data["id"]),
             deployment_id=deployment_id,
@@ -634,7 +614,7 @@ class GitHub:
 
     def redeliver(self, hook: Webhook, delivery_id: int) -> None:
         """Asks GitHub to deliver again (202: it does so asynchronously, as a new delivery)."""
-        self._request("redeliver hook delivery", "POST", f"{hook.path}/deliveries/{delivery_id}/attempts")
+        self._rest.request("redeliver hook delivery", "POST", f"{hook.path}/deliveries/{delivery_id}/attempts")
 
 
 # --- parsing ----------------------------------------------------------------------------------------

@@ -27,8 +27,12 @@ class RestClient:
         policy: RetryPolicy = DEFAULT_POLICY,
         timeout_s: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        on_unauthorized: Callable[[], bool] | None = None,
     ) -> None:
+        """`on_unauthorized` is asked once when a call answers 401; returning True (it dropped a
+        cached credential, e.g. a rotated GitHub installation token) sends the call once more."""
         self.vendor = vendor
+        self._on_unauthorized = on_unauthorized
         self.policy = policy
         self._headers = headers
         self._request_id_header = request_id_header
@@ -61,19 +65,31 @@ class RestClient:
                 return response
             raise self.error(operation, response)
 
-        return self.policy.call(attempt)
+        try:
+            return self.policy.call(attempt)
+        except VendorError as error:
+            if error.status == 401 and self._on_unauthorized is not None and self._on_unauthorized():
+                return self.policy.call(attempt)
+            raise
 
     def json(self, operation: str, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(operation, method, path, **kwargs)
         return response.json() if response.content else None
 
     def paginate(
-        self, operation: str, path: str, params: Mapping[str, Any] | None = None, *, items: str | None = None
+        self,
+        operation: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        items: str | None = None,
+        page_size: int = 100,
     ) -> Iterator[Any]:
-        """Every item of a list endpoint, following `Link: <...>; rel="next"` to the last page.
-        `items` names the key holding the list when the page is an object (GitHub's search)."""
+        """Every item of a list endpoint, following `Link: <...>; rel="next"` to the last page
+        (page numbers or cursors alike). `items` names the key holding the list when the page is
+        an object (GitHub's search)."""
         url: str | None = path
-        query: Mapping[str, Any] | None = {"per_page": 100, **(params or {})}
+        query: Mapping[str, Any] | None = {"per_page": page_size, **(params or {})}
         while url:
             response = self.request(operation, "GET", url, params=query)
             page = response.json()
