@@ -11,26 +11,25 @@ from functions.core.runtime import config, logger
 from functions.onboarding import steps
 from functions.onboarding.validate import validate as check
 from functions.people import ledger, report, vendors
-from functions.people.context import Context, context
-from functions.people.handlers import ORDERS, validated
+from functions.people.context import Context
+from functions.people.handlers import (
+    done_lines,
+    person_of,
+    planned_calls,
+    step_context,
+    summary_text,
+    validated,
+)
 from functions.people.models import OnboardingRequest, Origin, WorkflowInput
 
 if TYPE_CHECKING:
     from functions.adapters.github import GitHub
 
-if TYPE_CHECKING:
-    from functions.adapters.github import GitHub
-
 WORKFLOW = "onboarding"
-STEPS = ORDERS[WORKFLOW]
 
 
 def _ctx(event: dict[str, Any]) -> Context:
-    return context(WORKFLOW, event["state"], event["execution_id"], config())
-
-
-def _person(event: dict[str, Any]) -> dict[str, Any]:
-    return dict(event["state"]["validation"]["person"])
+    return step_context(WORKFLOW, event)
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
@@ -44,25 +43,25 @@ def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def create_okta_user(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    return steps.create_okta_user(_ctx(event), _person(event), vendors.okta())
+    return steps.create_okta_user(_ctx(event), person_of(event), vendors.okta())
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def assign_okta_groups(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    person = _person(event)
+    person = person_of(event)
     return steps.assign_okta_groups(_ctx(event), person, config().teams[person["team"]].okta_groups, vendors.okta())
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def grant_aws_access(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    cfg, person = config(), _person(event)
+    cfg, person = config(), person_of(event)
     team = cfg.teams[person["team"]]
     return steps.grant_aws_access(_ctx(event), person, team, dict(cfg.aws.accounts), vendors.identity_center())
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def add_github_teams(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    cfg, person = config(), _person(event)
+    cfg, person = config(), person_of(event)
     teams = cfg.teams[person["team"]].github_teams
     return steps.add_github_teams(_ctx(event), person, cfg.github.org, teams, vendors.github())
 
@@ -70,12 +69,12 @@ def add_github_teams(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def send_welcome(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     sendgrid = vendors.sendgrid() if config().sendgrid else None
-    return steps.send_welcome(_ctx(event), _person(event), sendgrid)
+    return steps.send_welcome(_ctx(event), person_of(event), sendgrid)
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def notify_slack(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    cfg, person = config(), _person(event)
+    cfg, person = config(), person_of(event)
     channel = cfg.teams[person["team"]].slack_channel or cfg.slack.channels.notifications
     return steps.notify_slack(_ctx(event), person, channel, vendors.slack())
 
@@ -84,15 +83,11 @@ def notify_slack(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
 def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     """The summary comment, then close the issue (or answer in Slack); the execution's output."""
     ctx, state = _ctx(event), WorkflowInput.model_validate(event["state"])
-    person, done = _person(event), event["state"].get("steps") or {}
-    lines = [line for name in STEPS for line in (done.get(name) or {}).get("summary", [])]
-    approval = event["state"].get("approval") or {}
+    person, lines = person_of(event), done_lines(WORKFLOW, event["state"])
     verdict = "would be onboarded (dry run: nothing was changed)" if ctx.dry_run else "is onboarded"
     who = f"**{person['full_name']}** ({person['email']})"
     head = [f"{who} {verdict} to **{person['team']}**, starting {person['start_date']}."]
-    if approval.get("approver"):
-        head.append(f"Approved by {approval['approver']}.")
-    text = "\n".join([*head, "", *(f"- {line}" for line in lines)])
+    text = summary_text(head, event["state"], lines)
     if not ctx.dry_run:
         keys = ("full_name", "team", "manager", "github_username", "start_date")
         ledger.remember_person(person["email"], {key: person[key] for key in keys}, ctx.execution_id)
@@ -103,7 +98,7 @@ def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
         "status": "planned" if ctx.dry_run else "onboarded",
         "person": person,
         "summary": lines,
-        "calls": [call for name in STEPS for call in (done.get(name) or {}).get("would", [])],
+        "calls": planned_calls(WORKFLOW, event["state"]),
         "answered": ctx.summary,
     }
 

@@ -80,6 +80,36 @@ def requester_of(origin: Origin, requested_by: str | None, github: GitHub) -> st
     return "unknown"
 
 
+def step_context(workflow: str, event: dict[str, Any]) -> Context:
+    """The Context of a step handler's event (`{"state": ..., "execution_id": ...}`)."""
+    return context(workflow, event["state"], event["execution_id"], config())
+
+
+def person_of(event: dict[str, Any]) -> dict[str, Any]:
+    """The person validation found, as the later steps work on them."""
+    return dict(event["state"]["validation"]["person"])
+
+
+def done_lines(workflow: str, state: dict[str, Any]) -> list[str]:
+    """Every step's summary lines, in workflow order."""
+    steps = state.get("steps") or {}
+    return [line for name in ORDERS[workflow] for line in (steps.get(name) or {}).get("summary", [])]
+
+
+def planned_calls(workflow: str, state: dict[str, Any]) -> list[dict[str, str]]:
+    """In a dry run: every call the steps would have made, in workflow order."""
+    steps = state.get("steps") or {}
+    return [call for name in ORDERS[workflow] for call in (steps.get(name) or {}).get("would", [])]
+
+
+def summary_text(head: list[str], state: dict[str, Any], lines: list[str]) -> str:
+    """The final comment: what happened, who approved it, then one line per change."""
+    approver = (state.get("approval") or {}).get("approver")
+    return "\n".join(
+        [head[0], *([f"Approved by {approver}."] if approver else []), *head[1:], "", *(f"- {x}" for x in lines)]
+    )
+
+
 def _ctx(event: dict[str, Any]) -> tuple[Context, WorkflowInput]:
     state = event["state"]
     return context(event["workflow"], state, event["execution_id"], config()), WorkflowInput.model_validate(state)
@@ -134,7 +164,7 @@ def report_failure(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     failure = event["state"].get("failure") or {}
     error = f"{failure.get('Error', 'Error')}: {str(failure.get('Cause', ''))[:800]}"
     compensation = event["state"].get("compensation") or {}
-    done = [line for name in order for line in (steps.get(name) or {}).get("summary", [])]
+    done = done_lines(ctx.workflow, event["state"])
     # What the failing step changed before it failed is only in the undo journal.
     done += [r["label"] for r in ledger.journaled(ctx.execution_id) if r.get("label") and r["label"] not in done]
     lines = [
