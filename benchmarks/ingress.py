@@ -15,7 +15,6 @@ import hmac
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -37,15 +36,10 @@ SLACK_SECRET = "bench-slack-signing-secret"
 
 
 def cold_import_ms(module: str, runs: int) -> tuple[float, float]:
-    """Median and max wall time of `import module` in a fresh interpreter (after a warm-up run
-    that writes the bytecode cache, as a deployed package has it)."""
-    code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
-    times = [
-        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout)
-        for _ in range(runs)
-    ]
+    """Median and max wall time of `import module` in a fresh interpreter."""
+    from benchmarks.imports import import_times_ms
+
+    times = import_times_ms(module, runs)
     return statistics.median(times), max(times)
 
 
