@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox import calls
@@ -177,6 +177,20 @@ class FakeVendor:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reseed(self, org: dict[str, Any]) -> None:
+        """Back to the fixture organisation, with no faults."""
+        with self.lock:
+            self.reset()
+            self.seed(org)
+            self.faults = []
 
     def set_faults(self, faults: list[Fault]) -> None:
         with self.lock:

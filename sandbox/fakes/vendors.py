@@ -83,10 +83,7 @@ class VendorSandbox:
         if org is not None:
             self.org = org
         for fake in self.fakes.values():
-            with fake.lock:
-                fake.reset()
-                fake.seed(self.org)
-                fake.faults = []
+            fake.reseed(self.org)
 
     def set_faults(self, service: str, faults: list[Fault]) -> None:
         if service not in self.fakes:

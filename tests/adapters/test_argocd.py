@@ -27,18 +27,13 @@ LOOPBACK = httpx.HTTPTransport()
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeArgoCd]:
-    fake = FakeArgoCd()
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeArgoCd() as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake(server: FakeArgoCd, org) -> FakeArgoCd:
-    with server.lock:
-        server.reset()
-        server.seed(org)
-        server.faults = []
+    server.reseed(org)
     return server
 
 

@@ -40,18 +40,14 @@ LOOPBACK = httpx.HTTPTransport()
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeGitHub() as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake(server: FakeGitHub, org) -> FakeGitHub:
+    server.reseed(org)
     with server.lock:
-        server.reset()
-        server.seed(org)
-        server.faults = []
         server.app_id = None
         server.issued_tokens.clear()
     github_module._tokens.clear()  # the per-process token cache would carry over between tests

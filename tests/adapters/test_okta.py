@@ -29,18 +29,13 @@ CLIENT_ID = "0oa1example2client3"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeOkta]:
-    fake = FakeOkta()
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeOkta() as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake(server: FakeOkta, org: dict) -> FakeOkta:
-    with server.lock:
-        server.reset()
-        server.seed(org)
-        server.faults = []
+    server.reseed(org)
     return server
 
 

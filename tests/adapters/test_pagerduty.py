@@ -20,18 +20,13 @@ POLICY = RetryPolicy(max_attempts=4, base_s=0.5, cap_s=8.0, budget_s=60.0, jitte
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakePagerDuty]:
-    fake = FakePagerDuty()
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakePagerDuty() as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake(server: FakePagerDuty, org) -> FakePagerDuty:
-    with server.lock:
-        server.reset()
-        server.seed(org)
-        server.faults = []
+    server.reseed(org)
     return server
 
 

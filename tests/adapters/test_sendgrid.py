@@ -21,17 +21,13 @@ WELCOME = "d-0a1b2c3d4e5f4a6b8c9d0e1f2a3b4c5d"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeSendGrid]:
-    fake = FakeSendGrid()
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeSendGrid() as fake:
+        yield fake
 
 
 @pytest.fixture
-def fake(server: FakeSendGrid) -> FakeSendGrid:
-    with server.lock:
-        server.reset()
-        server.faults = []
+def fake(server: FakeSendGrid, org) -> FakeSendGrid:
+    server.reseed(org)
     return server
 
 

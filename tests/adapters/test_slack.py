@@ -26,18 +26,13 @@ POLICY = RetryPolicy(max_attempts=4, base_s=0.5, cap_s=8.0, budget_s=60.0, jitte
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()  # waits out the server's 0.5 s poll: once per module, not per test
+    with FakeSlack() as fake:  # waits out the server's 0.5 s poll: once per module, not per test
+        yield fake
 
 
 @pytest.fixture
 def fake(server: FakeSlack, org) -> FakeSlack:
-    with server.lock:
-        server.reset()
-        server.seed(org)
-        server.faults = []
+    server.reseed(org)
     return server
 
 
