@@ -3,13 +3,13 @@ the remediation's outcome in the Slack thread)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from functions.core import audit
+from functions.core.evidence import store as store_evidence
 from functions.cost_alarm.message import headline
 from functions.cost_alarm.models import Assessment, Paging
 from functions.off_hours.models import JobResult
@@ -155,9 +155,8 @@ def finish(
         }
     )
     stamp = now or datetime.now(UTC)
-    key = f"cost-alarms/{stamp:%Y/%m/%d}/{assessment.execution_id}.json"
     evidence = {"finished_at": stamp.isoformat(), "assessment": assessment.model_dump(mode="json"), "result": result}
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(evidence, indent=2).encode(), ContentType="application/json")
+    key = store_evidence(s3, bucket, "cost-alarms", assessment.execution_id, evidence, at=stamp)
     result["evidence"] = f"s3://{bucket}/{key}"
     requester = assessment.requested_by or (f"alarm:{alarm.alarm_name}" if alarm else "")
     paging = state.paging or {}

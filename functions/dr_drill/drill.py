@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.core import audit
 from functions.core.config import PlatformConfig
+from functions.core.evidence import store as store_evidence
 from functions.dr_drill.models import Cleanup, Job, JobResult, Plan, Restore, Verification
 
 if TYPE_CHECKING:
@@ -228,7 +229,6 @@ def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb
     targets = [assess(r, drill.dry_run) for r in results]
     passed = sum(t["passed"] for t in targets)
     now = _now()
-    key = f"dr-drills/{now:%Y/%m/%d}/{drill.execution_id}.json"
     evidence = {
         "execution_id": drill.execution_id,
         "finished_at": now.isoformat(),
@@ -236,12 +236,7 @@ def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb
         "targets": targets,
         "results": [r.model_dump(mode="json") for r in results],
     }
-    s3.put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(evidence, indent=2).encode(),
-        ContentType="application/json",
-    )
+    key = store_evidence(s3, bucket, "dr-drills", drill.execution_id, evidence, at=now)
     audit.record(
         execution_id=drill.execution_id,
         actor=ACTOR,

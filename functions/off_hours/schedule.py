@@ -24,6 +24,7 @@ from functions.adapters.aws_compute import ActionResult, Compute, Resource, TagS
 from functions.adapters.errors import RETRYABLE_STATUSES
 from functions.core import audit
 from functions.core.config import PlatformConfig
+from functions.core.evidence import store as store_evidence
 from functions.off_hours import store
 from functions.off_hours.models import Job, JobResult, OffHoursRequest, Outcome, Plan
 
@@ -273,7 +274,6 @@ def report(
             f"{len(lines['failed'])} failed"
         )
     stamp = now or datetime.now(UTC)
-    key = f"off-hours/{stamp:%Y/%m/%d}/{planned.execution_id}.json"
     evidence = {
         "execution_id": planned.execution_id,
         "finished_at": stamp.isoformat(),
@@ -281,7 +281,7 @@ def report(
         "results": [r.model_dump(mode="json") for r in results],
         "summary": summary,
     }
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(evidence, indent=2).encode(), ContentType="application/json")
+    key = store_evidence(s3, bucket, "off-hours", planned.execution_id, evidence, at=stamp)
     audit.record(
         execution_id=planned.execution_id,
         actor=ACTOR,
