@@ -20,11 +20,11 @@ StartWorkflow = Callable[[str, dict[str, Any]], Any]
 InvokeFunction = Callable[[str, dict[str, Any]], tuple[Any, str | None]]
 
 
-def matches(route: Route, event: dict[str, Any]) -> bool:
+def compiled(routes: tuple[Route, ...] = ROUTES) -> list[tuple[Route, Any]]:
+    """Each route with its pattern parsed by moto's EventBridge pattern matcher, once."""
     from moto.events.models import EventPattern
 
-    candidate: Any = event
-    return bool(EventPattern.load(json.dumps(route.pattern)).matches_event(candidate))
+    return [(route, EventPattern.load(json.dumps(route.pattern))) for route in routes]
 
 
 class LocalBus:
@@ -36,6 +36,7 @@ class LocalBus:
         self._lock = threading.Lock()
         self.deliveries: list[dict[str, Any]] = []  # what was published and where it went
         self.invocations: list[dict[str, Any]] = []  # what the Lambda targets answered
+        self._patterns = compiled()
 
     def envelope(self, entry: dict[str, Any]) -> dict[str, Any]:
         detail = entry.get("Detail") or "{}"
@@ -54,8 +55,8 @@ class LocalBus:
     def route(self, event: dict[str, Any]) -> list[str]:
         """Run every matching route's target; returns the targets' names."""
         targets = []
-        for route in ROUTES:
-            if not matches(route, event):
+        for route, pattern in self._patterns:
+            if not pattern.matches_event(event):
                 continue
             if route.workflow:
                 targets.append(f"workflow:{route.workflow}")
