@@ -7,16 +7,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.approvals.request import ApprovalAsk, request_approval
+from functions.core import vendors
 from functions.core.runtime import config, logger
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def request(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    from functions.adapters.slack import Slack
-
-    cfg = config()
     ask = ApprovalAsk.model_validate(event)
-    posted = request_approval(ask, Slack.from_config(cfg), cfg.slack.channels.approvals)
+    posted = request_approval(ask, vendors.slack(), config().slack.channels.approvals)
     logger.info(
         "approval requested", extra={"approval_id": posted["approval_id"], "approvers": len(posted["approvers"])}
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from functions.core import vendors
 from functions.core.runtime import config, logger
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def sweep(github: GitHub, hook: Webhook, now: datetime) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def handler(_event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    from functions.adapters.github import GitHub, Webhook
+    from functions.adapters.github import Webhook
 
     cfg = config()
     if cfg.github.webhook is None:
@@ -43,4 +44,4 @@ def handler(_event: dict[str, Any], _context: Any) -> dict[str, Any]:
         return {"redelivered": [], "failed": [], "remaining": 0}
     hook = cfg.github.webhook
     webhook = Webhook(hook.hook_id, repo=hook.repo, org=None if hook.repo else cfg.github.org)
-    return sweep(GitHub.from_config(cfg), webhook, datetime.now(UTC))
+    return sweep(vendors.github(), webhook, datetime.now(UTC))

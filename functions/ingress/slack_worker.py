@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any
 
-from functions.core import clients, constants
+from functions.core import clients, constants, vendors
 from functions.core.runtime import config, logger
 from functions.ingress import commands
 from functions.ingress.access import may_run
@@ -65,13 +65,11 @@ def status_text(execution: str) -> str:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    from functions.adapters.slack import Slack
-
     detail = event.get("detail") or {}
     command, args = str(detail.get("command") or ""), dict(detail.get("args") or {})
     response_url = str(detail.get("response_url") or "")
     cfg = config()
-    slack = Slack.from_config(cfg)
+    slack = vendors.slack()
     user = slack.user_by_id(str(detail.get("user_id") or ""))
     email = user.email if user else None
     if command not in commands.SUBCOMMANDS:

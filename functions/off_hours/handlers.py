@@ -6,8 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters.aws_compute import Compute
-from functions.core import constants
+from functions.core import constants, vendors
 from functions.core.runtime import config, dynamodb, env, logger, s3
 from functions.off_hours import schedule
 from functions.off_hours.models import Job, JobResult, OffHoursRequest, Plan
@@ -21,7 +20,7 @@ def plan(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
         cfg,
         request,
         event["execution_id"],
-        compute=Compute.from_config(cfg),
+        compute=vendors.compute(),
         table=env(constants.AUDIT_TABLE),
         ddb=dynamodb(),
     )
@@ -37,7 +36,7 @@ def act(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
         actor=str(event.get("actor") or schedule.ACTOR),
         dry_run=bool(event.get("dry_run")),
         attempt=int(event.get("attempt") or 0),
-        compute=Compute.from_config(config()),
+        compute=vendors.compute(),
         table=env(constants.AUDIT_TABLE),
         ddb=dynamodb(),
         approver=str(event.get("approver") or ""),
@@ -51,11 +50,7 @@ def report(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     cfg = config()
     planned = Plan.model_validate(event["plan"])
     results = [JobResult.model_validate(r) for r in event.get("results") or []]
-    slack = None
-    if any(r.error is not None for r in results):
-        from functions.adapters.slack import Slack
-
-        slack = Slack.from_config(cfg)
+    slack = vendors.slack() if any(r.error is not None for r in results) else None
     outcome = schedule.report(
         planned,
         results,

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.core import vendors
 from functions.core.runtime import config, logger
 from functions.offboarding import steps
 from functions.offboarding.validate import validate as check
-from functions.people import report, vendors
+from functions.people import report
 from functions.people.context import Context
 from functions.people.handlers import (
     done_lines,

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.core import vendors
 from functions.core.runtime import config, logger
 from functions.onboarding import steps
 from functions.onboarding.validate import validate as check
-from functions.people import ledger, report, vendors
+from functions.people import ledger, report
 from functions.people.context import Context
 from functions.people.handlers import (
     done_lines,

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.adapters.errors import VendorError
-from functions.people import ledger, vendors
+from functions.core import vendors
+from functions.people import ledger
 from functions.people.context import Context
 
 

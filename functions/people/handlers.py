@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.core import vendors
 from functions.core.runtime import config, logger
-from functions.people import ledger, report, vendors
+from functions.people import ledger, report
 from functions.people.compensate import compensate as undo
 from functions.people.context import Context, context
 from functions.people.models import Origin, WorkflowInput

@@ -16,6 +16,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
+from functions.core import vendors
 from functions.off_hours import store
 from sandbox.engine import ROOT, Execution, LocalEngine
 
@@ -163,10 +164,12 @@ def aws_failure(
     assert session is not None
     hook: Any = before_call
     session.events.register(f"before-call.{operation}", hook, unique_id=f"test-fail-{operation}")
+    vendors.reset()  # handlers keep their clients per container: make them again, with the hook
     try:
         yield failed
     finally:
         session.events.unregister(f"before-call.{operation}", unique_id=f"test-fail-{operation}")
+        vendors.reset()
 
 
 def ec2_request_for(instance_id: str) -> Callable[[dict[str, Any]], bool]:

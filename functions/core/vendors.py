@@ -1,5 +1,6 @@
-"""The adapters the people workflows use, built on first use and kept for the container's life
-(an Okta adapter holds an event loop and a connection pool; a GitHub one its App token)."""
+"""Vendor adapters built on first use and kept for the container's life: building one costs more
+than most calls (an HTTP client's TLS context, boto3 clients, an Okta event loop and pool, a
+GitHub App token). The local engine's reset drops them with its moto world and sandbox."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functions.core import clients
 from functions.core.runtime import config
 
 if TYPE_CHECKING:
+    from functions.adapters.aws_compute import Compute
     from functions.adapters.aws_iam import Iam
     from functions.adapters.aws_identity import IdentityCenter
     from functions.adapters.github import GitHub
@@ -68,8 +70,15 @@ def iam() -> Iam:
     return Iam.from_config(config())
 
 
+@cache
+def compute() -> Compute:
+    from functions.adapters.aws_compute import Compute
+
+    return Compute.from_config(config())
+
+
 def reset() -> None:
-    for built in (okta, github, slack, sendgrid, pagerduty, identity_center, iam):
+    for built in (okta, github, slack, sendgrid, pagerduty, identity_center, iam, compute):
         built.cache_clear()
 
 
