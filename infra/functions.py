@@ -1,6 +1,12 @@
-"""One Lambda function per entry of functions/catalog.py, with exactly the access it declares."""
+"""One Lambda function per LambdaSpec a manifest declares, with exactly the access it declares.
+
+Each stack builds the functions of its manifests (the core stack the shared packages', a workflow
+stack its workflow's); the storage and the bus are the core stack's, granted across stacks (the
+grants land in the functions' roles, in the stack that builds them)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
@@ -8,12 +14,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.catalog import LAMBDAS, RESOURCE_ENV, LambdaSpec
 from functions.core import constants
 from functions.core.config import PlatformConfig
+from functions.core.spec import RESOURCE_ENV, LambdaSpec
 from infra.storage import Storage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -25,17 +30,26 @@ class Functions(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        specs: Sequence[LambdaSpec],
         config: PlatformConfig,
         storage: Storage,
         bus: events.IEventBus,
         code_dir: str,
         layer_dir: str,
+        state_machines: Mapping[str, str],
+        environment: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
+        """`state_machines`: the deployed workflows' state machine names (deterministic, so the
+        ARNs are known without a reference to the stacks that create them); `environment`: set on
+        every function built here."""
         super().__init__(scope, construct_id)
         self._config = config
         self._storage = storage
         self._bus = bus
+        self._state_machines = dict(state_machines)
+        self._environment = dict(environment or {})
+        self.specs = tuple(specs)
         code = lambda_.Code.from_asset(code_dir)
         self.layer = lambda_.LayerVersion(
             self,
@@ -46,7 +60,7 @@ class Functions(Construct):
             description="Runtime dependencies from uv.lock (aws-lambda-powertools, pydantic, ...)",
         )
         self.by_name: dict[str, lambda_.Function] = {}
-        for spec in LAMBDAS:
+        for spec in self.specs:
             self.by_name[spec.name] = self._function(spec, code, log_retention)
 
     def _function(self, spec: LambdaSpec, code: lambda_.Code, retention: logs.RetentionDays) -> lambda_.Function:
@@ -55,6 +69,7 @@ class Functions(Construct):
             "POWERTOOLS_SERVICE_NAME": "platform-automation",
             "POWERTOOLS_METRICS_NAMESPACE": "PlatformAutomation",
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            **self._environment,
         }
         for resource in spec.resources:
             environment[RESOURCE_ENV[resource]] = self._resource_name(resource)
@@ -86,7 +101,8 @@ class Functions(Construct):
             return self._storage.idempotency_table.table_name
         if resource == "event_bus":
             return self._bus.event_bus_name
-        return "{}"  # state_machines: filled in by add_state_machines once they exist
+        # state_machines: {workflow: ARN} of the deployed workflows.
+        return Stack.of(self).to_json_string(self._state_machine_arns("stateMachine"))
 
     def _grant(self, spec: LambdaSpec, function: lambda_.Function) -> None:
         for resource in spec.resources:
@@ -109,16 +125,21 @@ class Functions(Construct):
             function.add_environment(constants.secret_env(section), name)
             secret = secretsmanager.Secret.from_secret_name_v2(self, f"{spec.name}{section.title()}Secret", name)
             secret.grant_read(function)
-        if spec.aws_actions and spec.aws_scope in ("dr_tables", "identity_center"):
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=list(spec.aws_actions), resources=self._scope_arns(spec.aws_scope))
-            )
-        if spec.aws_actions and spec.aws_scope == "tagged_compute":
-            for statement in self._tagged_compute_statements(spec.aws_actions):
-                function.add_to_role_policy(statement)
+        for statement in self._action_statements(spec):
+            function.add_to_role_policy(statement)
 
+    def _action_statements(self, spec: LambdaSpec) -> list[iam.PolicyStatement]:
+        """The spec's AWS actions on the resources of its scope, and its unscoped actions on "*"."""
+        statements: list[iam.PolicyStatement] = []
+        if spec.aws_actions and spec.aws_scope in ("dr_tables", "identity_center", "executions"):
+            arns = self._scope_arns(spec.aws_scope)
+            if arns:  # executions, with no workflow deployed: nothing to read
+                statements.append(iam.PolicyStatement(actions=list(spec.aws_actions), resources=arns))
+        if spec.aws_actions and spec.aws_scope == "tagged_compute":
+            statements += self._tagged_compute_statements(spec.aws_actions)
         if spec.unscoped_actions:
-            function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"]))
+            statements.append(iam.PolicyStatement(actions=list(spec.unscoped_actions), resources=["*"]))
+        return statements
 
     def _tagged_compute_statements(self, actions: tuple[str, ...]) -> list[iam.PolicyStatement]:
         """Stop and start only what carries the off-hours tag (off_hours.tag_key in tag_values) and
@@ -165,32 +186,28 @@ class Functions(Construct):
         arns += [f"arn:aws:identitystore:::{kind}/*" for kind in ("user", "group", "membership")]
         return arns
 
-    def add_state_machines(self, machines: dict[str, sfn.StateMachine]) -> None:
-        """What needs the state machines, once they exist: their ARNs in the environment of the
-        functions that list them, and the `executions` scope (reading these machines' executions)."""
+    def _state_machine_arns(self, resource: str) -> dict[str, str]:
+        """The deployed workflows' state machines (`stateMachine`), or their executions (`execution`,
+        `<name>:*`)."""
         stack = Stack.of(self)
-        arns = {workflow: machine.state_machine_arn for workflow, machine in machines.items()}
-        executions = [
-            stack.format_arn(
+        suffix = ":*" if resource == "execution" else ""
+        return {
+            workflow: stack.format_arn(
                 service="states",
-                resource="execution",
-                resource_name=f"{machine.state_machine_name}:*",
+                resource=resource,
+                resource_name=f"{name}{suffix}",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
-            for machine in machines.values()
-        ]
-        for spec in LAMBDAS:
-            function = self.by_name[spec.name]
-            if "state_machines" in spec.resources:
-                function.add_environment(constants.STATE_MACHINES, stack.to_json_string(arns))
-            if spec.aws_actions and spec.aws_scope == "executions":
-                function.add_to_role_policy(iam.PolicyStatement(actions=list(spec.aws_actions), resources=executions))
+            for workflow, name in self._state_machines.items()
+        }
 
     def _scope_arns(self, scope: str) -> list[str]:
         if scope == "identity_center":
             return self._identity_center_arns()
+        if scope == "executions":  # reading the deployed workflows' executions
+            return list(self._state_machine_arns("execution").values())
         if scope != "dr_tables":
-            raise ValueError(f"unknown aws_scope {scope!r} in functions/catalog.py")
+            raise ValueError(f"unknown aws_scope {scope!r} in a manifest")
         stack = Stack.of(self)
         tables = [t.resource for t in self._config.dr.targets]
         arns = [stack.format_arn(service="dynamodb", resource="table", resource_name=t) for t in tables]

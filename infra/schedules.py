@@ -1,8 +1,8 @@
 """EventBridge Scheduler schedules, in the configured cron and time zone.
 
-Every schedule puts one event on the platform bus (source `platform.schedule`, detail-type
-`schedule.<name>`); the routes in functions/ingress/routes.py decide what it starts, so a
-schedule can be replayed from the bus archive and runs the same way locally.
+Every schedule a manifest declares puts one event on the platform bus (source `platform.schedule`,
+detail-type `schedule.<name>`); the routes decide what it starts, so a schedule can be replayed
+from the bus archive and runs the same way locally.
 """
 
 from __future__ import annotations
@@ -18,20 +18,15 @@ from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
 from functions.core.config import PlatformConfig
-from functions.ingress.routes import SCHEDULE
+from functions.core.manifest import SCHEDULE
+from functions.core.manifest import Schedule as Declared
 
 ROOT = Path(__file__).resolve().parent.parent
-# Each schedule's name in `schedules:` and the event detail it sends (the sample files in
-# events/scheduler/ where a workflow reads its input from the detail).
-SCHEDULED = ("dr_drill", "access_review", "off_hours_stop", "off_hours_start", "redelivery_sweep")
-EVENT_FILES = {
-    name: ROOT / "events" / "scheduler" / f"{name}.json" for name in ("dr_drill", "off_hours_stop", "off_hours_start")
-}
 
 
-def schedule_detail(name: str) -> dict[str, Any]:
-    path = EVENT_FILES.get(name)
-    detail: dict[str, Any] = json.loads(path.read_text()) if path else {}
+def schedule_detail(schedule: Declared) -> dict[str, Any]:
+    """The detail it sends: its sample file under events/ (a workflow reads its input from it)."""
+    detail: dict[str, Any] = json.loads((ROOT / "events" / schedule.event).read_text()) if schedule.event else {}
     return detail
 
 
@@ -43,11 +38,13 @@ class Schedules(Construct):
         *,
         config: PlatformConfig,
         bus: events.IEventBus,
+        declared: tuple[Declared, ...],
     ) -> None:
         super().__init__(scope, construct_id)
         self.schedules: dict[str, scheduler.Schedule] = {}
         zone = TimeZone.of(config.schedules.timezone)
-        for name in SCHEDULED:
+        for declared_schedule in declared:
+            name = declared_schedule.name
             expression = getattr(config.schedules, name)
             self.schedules[name] = scheduler.Schedule(
                 self,
@@ -59,7 +56,7 @@ class Schedules(Construct):
                         event_bus=bus,
                         source=SCHEDULE,
                         detail_type=f"schedule.{name}",
-                        detail=scheduler.ScheduleTargetInput.from_object(schedule_detail(name)),
+                        detail=scheduler.ScheduleTargetInput.from_object(schedule_detail(declared_schedule)),
                     )
                 ),
             )

@@ -1,31 +1,38 @@
-"""One Step Functions state machine per state_machines/*.asl.json, with logs, tracing and alarms."""
+"""A workflow's Step Functions state machine, from its manifest and `state_machines/<name>.asl.json`,
+with logs, tracing and alarms."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.catalog import BY_NAME
+from functions.core.manifest import Workflow
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE_MACHINES = ROOT / "state_machines"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)Arn\}")
 
 
-def referenced_functions(definition: str) -> list[str]:
+def referenced_functions(workflow: Workflow, definition: str) -> list[str]:
+    """The Lambdas the definition calls (`${<Name>Arn}`): each must be the workflow's own or one it
+    `uses`, so its stack can substitute and grant it."""
     names = sorted(set(_PLACEHOLDER.findall(definition)))
-    unknown = [n for n in names if n not in BY_NAME]
+    unknown = [n for n in names if n not in workflow.functions]
     if unknown:
-        raise ValueError(f"no Lambda in functions/catalog.py named {', '.join(unknown)}")
+        raise ValueError(
+            f"{workflow.definition} calls {', '.join(unknown)}, which the {workflow.name} manifest neither "
+            "declares in `lambdas` nor names in `uses`"
+        )
     return names
 
 
@@ -33,43 +40,53 @@ def pascal(name: str) -> str:
     return "".join(part.title() for part in name.split("_"))
 
 
-class Workflows(Construct):
+class WorkflowMachine(Construct):
+    """The state machine, named `state_machine_name` (deterministic: the core stack formats its
+    ARN for the command worker without a reference to this stack), allowed to invoke exactly the
+    Lambdas its definition calls."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        functions: dict[str, lambda_.Function],
+        workflow: Workflow,
+        functions: Mapping[str, lambda_.IFunction],
         alarm_topic: sns.ITopic,
-        directory: Path = STATE_MACHINES,
+        state_machine_name: str,
+        root: Path = ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.machines: dict[str, sfn.StateMachine] = {}
-        for path in sorted(directory.glob("*.asl.json")):
-            workflow = path.name.removesuffix(".asl.json")
-            names = referenced_functions(path.read_text(encoding="utf-8"))
-            log_group = logs.LogGroup(
-                self,
-                f"{pascal(workflow)}Logs",
-                retention=logs.RetentionDays.SIX_MONTHS,
-                removal_policy=RemovalPolicy.RETAIN,
+        path = root / workflow.definition
+        names = referenced_functions(workflow, path.read_text(encoding="utf-8"))
+        log_group = logs.LogGroup(
+            self,
+            f"{pascal(workflow.name)}Logs",
+            retention=logs.RetentionDays.SIX_MONTHS,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.machine = sfn.StateMachine(
+            self,
+            pascal(workflow.name),
+            state_machine_name=state_machine_name,
+            definition_body=sfn.DefinitionBody.from_file(str(path)),
+            definition_substitutions={f"{n}Arn": functions[n].function_arn for n in names},
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            timeout=Duration.hours(24),
+        )
+        # In the machine's role (this stack), never in the function's resource policy: a Lambda of
+        # the core stack granted that way would make the core stack depend on this one.
+        arns = [functions[n].function_arn for n in names]
+        if arns:
+            self.machine.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[*arns, *(f"{a}:*" for a in arns)])
             )
-            machine = sfn.StateMachine(
-                self,
-                pascal(workflow),
-                definition_body=sfn.DefinitionBody.from_file(str(path)),
-                definition_substitutions={f"{n}Arn": functions[n].function_arn for n in names},
-                state_machine_type=sfn.StateMachineType.STANDARD,
-                tracing_enabled=True,
-                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-                timeout=Duration.hours(24),
-            )
-            for name in names:
-                functions[name].grant_invoke(machine)
-            self._alarms(workflow, machine, alarm_topic)
-            self.machines[workflow] = machine
+        self._alarms(workflow.name, alarm_topic)
 
-    def _alarms(self, workflow: str, machine: sfn.StateMachine, topic: sns.ITopic) -> None:
+    def _alarms(self, workflow: str, topic: sns.ITopic) -> None:
+        machine = self.machine
         metrics = {
             "Failed": machine.metric_failed(period=Duration.minutes(5)),
             "Throttled": machine.metric_throttled(period=Duration.minutes(5)),

@@ -110,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "synth":
         return subprocess.call(["make", "-C", str(ROOT), "synth"])  # noqa: S603, S607 - fixed argv, make from PATH
     if args.command == "workflows":
-        from sandbox.engine import workflows
-
-        print("\n".join(workflows()))
-        return 0
+        return _list_workflows()
     if args.command == "serve":
         return _serve(args)
     if args.command == "demo":
@@ -121,6 +118,31 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(_config_path(args))
     return _run(args)
+
+
+def _unrunnable(workflow: str, dry_run: bool, known: list[str]) -> str | None:
+    from functions.core import registry
+
+    if workflow not in known:
+        return f"unknown workflow {workflow!r} (known: {', '.join(known)})"
+    manifest = registry.workflows().get(workflow)
+    if dry_run and manifest is not None and not manifest.dry_run:
+        return f"{workflow} does not support --dry-run"
+    return None
+
+
+def _list_workflows() -> int:
+    """Each workflow with what starts it, from its manifest."""
+    from functions.core import registry
+
+    for name, workflow in registry.workflows().items():
+        starts = [route.name for route in workflow.routes]
+        starts += [f"schedule {schedule.name}" for schedule in workflow.schedules]
+        if workflow.command:
+            starts.append(f"/platform {workflow.command.name}")
+        print(f"{name:<12} {workflow.description}")
+        print(f"{'':<12} started by: {', '.join(starts) or 'run only'}; samples: {', '.join(workflow.samples) or '-'}")
+    return 0
 
 
 def _validate(path: str) -> int:
@@ -140,10 +162,12 @@ def _validate(path: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     from functions.core.config import ConfigError
     from sandbox.engine import EngineError, LocalEngine, load_event, workflows
+    from sandbox.intake import as_input
     from sandbox.output import HumanReporter, ask_policy, result_json
 
-    if args.workflow not in workflows():
-        return _fail(f"unknown workflow {args.workflow!r} (known: {', '.join(workflows())})")
+    problem = _unrunnable(args.workflow, args.dry_run, workflows())
+    if problem:
+        return _fail(problem)
     try:
         events = [load_event(path) for path in args.event]
     except EngineError as exc:
@@ -160,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         with LocalEngine(_config_path(args), approvals=policy, org=org) as engine:
             _apply_faults(engine, faults)
             for number, recorded in enumerate(events):
-                event = _from_alarm(args.workflow, _from_delivery(engine, args.workflow, recorded))
+                event = as_input(engine, args.workflow, recorded)
                 reporter = None if args.json else HumanReporter(args.workflow, dry_run=args.dry_run)
                 if reporter:
                     if number:
@@ -179,37 +203,6 @@ def _run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         return _fail(str(exc))
     return 0 if succeeded else 1
-
-
-def _from_delivery(engine: Any, workflow: str, event: Any) -> Any:
-    """A recorded GitHub issue delivery (events/github/) becomes the request it carries."""
-    from sandbox.engine import EngineError
-    from sandbox.intake import NotARequest, is_issue_delivery, workflow_input
-
-    if workflow not in ("onboarding", "offboarding") or not is_issue_delivery(event):
-        return event
-    try:
-        return workflow_input(workflow, event, engine.config.github.requests_repo, engine.vendors.fakes["github"])
-    except NotARequest as exc:
-        raise EngineError(str(exc)) from None
-
-
-def _from_alarm(workflow: str, event: Any) -> Any:
-    """A CloudWatch alarm as SNS or EventBridge delivers it (events/cloudwatch/) becomes what the
-    alarm ingest puts on the bus, whose detail the billing alarm route hands to cost_alarm."""
-    from functions.ingress import alarms
-    from sandbox.engine import EngineError
-
-    raw = isinstance(event, dict) and ("Records" in event or event.get("source") == "aws.cloudwatch")
-    if workflow != "cost_alarm" or not raw:
-        return event
-    try:
-        normalized = alarms.normalize(event)
-    except alarms.NotAnAlarm as exc:
-        raise EngineError(f"not a CloudWatch alarm: {exc}") from None
-    if len(normalized) != 1:
-        raise EngineError(f"expected one alarm in the event, found {len(normalized)}")
-    return normalized[0]
 
 
 def _apply_faults(engine: Any, faults: list[tuple[str, Any]]) -> None:

@@ -40,10 +40,17 @@ DEFAULT_CONFIG = ROOT / "platform.example.yaml"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _POLL_S = 0.003
 FINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+_STOP_WAIT_S = 10.0
+_STOPPED, _STOPPED_CAUSE = "Engine.Stopped", "the local engine stopped while the execution was running"
+_log = logging.getLogger("platform-automation.engine")
 
 
 class EngineError(Exception):
     """A problem with what was asked of the engine (unknown workflow, bad definition)."""
+
+
+class ApprovalRefused(EngineError):  # noqa: N818 - a verdict, as NotARequest is
+    """The approval rules refused the answer (not an approver, the requester, decided already...)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,11 @@ class Decision:
 ApprovalPolicy = Callable[[PendingApproval], Decision | None]
 
 
-def fixed_policy(outcome: str, approver: str = "demo-approver@example.com") -> ApprovalPolicy:
+def fixed_policy(outcome: str, approver: str = "local-engine") -> ApprovalPolicy:
+    """Answer every approval with `outcome`. A request stored by the approval step is decided
+    through its rules as one of its configured approvers: `approver` when it is one of them, else
+    the first of them (never the requester). Other waiting tasks get the decision as it is."""
+
     def answer(_: PendingApproval) -> Decision:
         return Decision(outcome, approver, f"answered '{outcome}' by the local engine's approval policy")
 
@@ -153,6 +164,7 @@ class LocalEngine:
         self.executions: dict[str, Execution] = {}
         self._machines: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._mock: Any = None
         self._dispatch_cm: Any = None
         self.bus = LocalBus(self.region, ACCOUNT, self._start_from_bus, self.dispatcher.invoke)
@@ -171,8 +183,13 @@ class LocalEngine:
             constants.IDEMPOTENCY_TABLE: self.resources.idempotency_table,
             constants.EVENT_BUS: self.resources.event_bus,
             constants.STATE_MACHINES: json.dumps(
-                {w: f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{w}" for w in workflows(self.state_machines)}
+                {
+                    w: f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{w}"
+                    for w in workflows(self.state_machines)
+                    if w in self.config.workflows
+                }
             ),
+            constants.WORKFLOWS: json.dumps(self.config.workflows),
             "AWS_DEFAULT_REGION": self.region,
             constants.COST_FORECAST: "run-rate",  # moto has no GetCostForecast
             "POWERTOOLS_SERVICE_NAME": "platform-automation",
@@ -235,6 +252,13 @@ class LocalEngine:
         self._previous_sleeper = retry.set_sleeper(clock.adapter_sleep)
 
     def __exit__(self, *exc: object) -> None:
+        try:
+            if self._mock is not None:
+                self._stop_running()
+        finally:  # whatever stopping them raised, moto's global mock must not outlive the engine
+            self._teardown()
+
+    def _teardown(self) -> None:
         if self.vendors is not None:
             self.vendors.stop()
             self.vendors = None
@@ -253,6 +277,42 @@ class LocalEngine:
             self._mock.stop()
             self._mock = None
         self._sfn = None
+
+    def _stop_running(self) -> None:
+        """Stop what is still running with the engine: moto's interpreter threads and the followers
+        would otherwise go on calling a moto world (and vendor fakes) that no longer exists."""
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
+        from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+        self._stopping.set()
+        with self._lock:
+            running = [e for e in self.executions.values() if not e.done.is_set()]
+        stopped = []
+        for execution in running:
+            env = self._moto_env(execution.arn, wait_s=_STOP_WAIT_S)
+            if env is None:
+                _log.warning("%s: moto never set it up; nothing to stop", execution.id)
+                continue
+            try:
+                self.sfn.stop_execution(executionArn=execution.arn, error=_STOPPED, cause=_STOPPED_CAUSE)
+            except ClientError:
+                continue
+            if not isinstance(env.program_state(), ProgramStopped):
+                continue  # it ended on its own meanwhile: its follower reports how
+            stopped.append(execution)
+            # moto's StopExecution leaves a task that waits for its token waiting (up to its
+            # TimeoutSeconds). Wake it with an empty answer: the program, stopped already, runs
+            # no further state and ends ABORTED (a timeout or a failure would turn it FAILED).
+            pool = env.callback_pool_manager
+            for token, endpoint in list(pool._pool.items()):
+                if endpoint.get_outcome() is None:
+                    endpoint.notify(CallbackOutcomeSuccess(callback_id=token, output="null"))
+        for execution in stopped:
+            if not execution.done.wait(_STOP_WAIT_S):
+                _log.warning("%s: its follower did not end with the engine", execution.id)
+            execution.status, execution.error, execution.cause = "ABORTED", _STOPPED, _STOPPED_CAUSE
+            execution.stopped = execution.stopped or datetime.now(UTC).isoformat()
 
     @property
     def sfn(self) -> Any:
@@ -275,7 +335,7 @@ class LocalEngine:
         keys = {spec.substitution_key: self.dispatcher.arn(spec.name) for spec in LAMBDAS}
         missing = sorted({m for m in _PLACEHOLDER.findall(text) if m not in keys})
         if missing:
-            raise EngineError(f"{source}: no Lambda in functions/catalog.py for ${{{'}, ${'.join(missing)}}}")
+            raise EngineError(f"{source}: no Lambda in any manifest for ${{{'}, ${'.join(missing)}}}")
         return _PLACEHOLDER.sub(lambda m: keys[m.group(1)], text)
 
     def machine_arn(self, workflow: str, definition: str | None = None) -> str:
@@ -304,6 +364,8 @@ class LocalEngine:
         definition: str | None = None,
     ) -> Execution:
         """Start an execution and follow it on a background thread."""
+        if self._stopping.is_set():
+            raise EngineError("the local engine is stopping")
         machine = self.machine_arn(workflow, definition)
         payload = {**event, "dry_run": True} if dry_run and isinstance(event, dict) else event
         name = f"{workflow}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -311,7 +373,7 @@ class LocalEngine:
         execution = Execution(id=name, arn=arn, workflow=workflow, input=payload)
         with self._lock:
             self.executions[name] = execution
-        threading.Thread(target=self._follow, args=(execution, on_step), daemon=True).start()
+        threading.Thread(target=self._follow, args=(execution, on_step), daemon=True, name=f"follow:{name}").start()
         return execution
 
     def _start_from_bus(self, workflow: str, detail: dict[str, Any]) -> Execution | None:
@@ -353,7 +415,8 @@ class LocalEngine:
                 execution.steps = steps
                 if status in FINAL:
                     break
-                self._answer_approvals(execution, seen)
+                if not self._stopping.is_set():
+                    self._answer_approvals(execution, seen)
                 time.sleep(_POLL_S)
             if on_step is not None:
                 _report(steps, reported, on_step, only_finished=False)
@@ -386,15 +449,25 @@ class LocalEngine:
     # -- approvals -----------------------------------------------------------------------------
 
     def _callback_pool(self, arn: str) -> Any:
+        env = self._moto_env(arn)
+        return None if env is None else env.callback_pool_manager
+
+    def _moto_env(self, arn: str, wait_s: float = 0.0) -> Any:
+        """moto's interpreter environment of an execution, which moto sets up on a thread of its
+        own just after StartExecution (None until then; `wait_s` waits for it)."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-        backend = stepfunctions_parser_backends[ACCOUNT][self.region]
-        for machine in backend.state_machines:
-            for candidate in cast(list[Any], machine.executions):
-                env = getattr(candidate.exec_worker, "env", None)
-                if candidate.exec_arn == arn and env is not None:
-                    return env.callback_pool_manager
-        return None
+        deadline = time.monotonic() + wait_s
+        while True:
+            backend = stepfunctions_parser_backends[ACCOUNT][self.region]
+            for machine in backend.state_machines:
+                for candidate in cast(list[Any], machine.executions):
+                    env = getattr(candidate.exec_worker, "env", None)
+                    if candidate.exec_arn == arn and env is not None:
+                        return env
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(_POLL_S)
 
     def _answer_approvals(self, execution: Execution, seen: dict[str, PendingApproval | None]) -> None:
         """Ask the policy about each new waiting token; `seen` maps token -> still pending (or None)."""
@@ -414,13 +487,18 @@ class LocalEngine:
                     continue  # not in the history yet: look again on the next poll
                 approval = PendingApproval(execution.id, execution.workflow, state, token, request)
                 decision = self.approvals(approval)
-                seen[token] = approval if decision is None else None
                 if decision is not None:
-                    self._deliver(pool, token, decision)
+                    refusal = self._settle(pool, approval, decision, as_configured_approver=True)
+                    if refusal is not None:  # left for someone to answer through the API or Slack
+                        _log.warning("%s: the approval policy's answer was refused: %s", execution.id, refusal)
+                        decision = None
+                seen[token] = approval if decision is None else None
         execution.pending = [p for t, p in seen.items() if p is not None and pool._pool[t].get_outcome() is None]
 
     def answer(self, execution_id: str, decision: Decision, token: str | None = None) -> PendingApproval:
-        """Answer a pending approval of a running execution (the dev server's route)."""
+        """Answer a pending approval of a running execution as `decision.approver` (an email; the
+        dev server's route). A request stored by the approval step is decided through its rules,
+        as its Slack buttons are: ApprovalRefused says why not. `timeout` lets the task time out."""
         execution = self.get(execution_id)
         if execution is None:
             raise EngineError(f"no execution {execution_id!r}")
@@ -428,16 +506,41 @@ class LocalEngine:
         if not candidates:
             raise EngineError(f"execution {execution_id} has no pending approval")
         pool = self._callback_pool(execution.arn)
-        self._deliver(pool, candidates[0].token, decision)
+        refusal = self._settle(pool, candidates[0], decision, as_configured_approver=False)
+        if refusal is not None:
+            raise ApprovalRefused(refusal)
         return candidates[0]
 
-    def _deliver(self, pool: Any, token: str, decision: Decision) -> None:
+    def _settle(
+        self, pool: Any, pending: PendingApproval, decision: Decision, *, as_configured_approver: bool
+    ) -> str | None:
+        """Hand `decision` to the waiting task; returns the refusal, if the approval rules refused it.
+        The approval step's stored request is decided through functions/core/approvals.py, like a
+        click in Slack; a waiting task that stored no request (a test's own Task) gets the decision
+        as it is."""
         if decision.outcome == "timeout":
             from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeTimedOut
 
-            pool.notify(token, CallbackOutcomeTimedOut(callback_id=token))
-        else:
-            self.sfn.send_task_success(taskToken=token, output=decision.output())
+            pool.notify(pending.token, CallbackOutcomeTimedOut(callback_id=pending.token))
+            return None
+        from functions.core import approvals
+
+        request = next((a for a in approvals.for_execution(pending.execution_id) if a.token == pending.token), None)
+        if request is None:
+            self.sfn.send_task_success(taskToken=pending.token, output=decision.output())
+            return None
+        who = decision.approver
+        if as_configured_approver and _approver_email(request.approvers, who) is None:
+            who = next(iter(request.approvers.values()), who)
+        reason = decision.reason or f"{decision.outcome} by {who} through the local engine"
+        decided = approvals.decide_as(
+            request.id, decision.outcome == "approved", who, reason=reason, channel="local-engine"
+        )
+        return decided.refusal
+
+
+def _approver_email(approvers: dict[str, str], who: str) -> str | None:
+    return next((email for email in approvers.values() if email.lower() == who.strip().lower()), None)
 
 
 def _report(steps: list[Step], reported: set[int], on_step: Callable[[Step], None], only_finished: bool) -> None:
@@ -464,10 +567,15 @@ def _output(text: str | None) -> Any:
 
 
 def _task_request(events: list[dict[str, Any]], token: str) -> tuple[bool, Any]:
-    """The payload of the Task that handed out `token`: (found, payload)."""
+    """The payload of the Task that handed out `token`, once that Task's call has returned (the
+    approval step has stored its request and posted it): (found, payload)."""
+    previous = {event["id"]: event.get("previousEventId") for event in events}
+    submitted = {previous.get(e.get("previousEventId")) for e in events if e["type"] == "TaskSubmitted"}
     for event in reversed(events):
         params = event.get("taskScheduledEventDetails", {}).get("parameters") or ""
         if event["type"] == "TaskScheduled" and token in params:
+            if event["id"] not in submitted:  # TaskScheduled -> TaskStarted -> TaskSubmitted
+                return False, None
             try:
                 return True, json.loads(params).get("Payload", params)
             except (json.JSONDecodeError, AttributeError):

@@ -20,12 +20,22 @@ def is_issue_delivery(event: Any) -> bool:
     )
 
 
-def workflow_input(workflow: str, delivery: dict[str, Any], requests_repo: str, github_fake: Any) -> dict[str, Any]:
-    issue, repo = delivery["issue"], delivery["repository"]["full_name"]
-    if not github_fake.has_issue(repo, issue["number"]):
-        labels = [label["name"] for label in issue.get("labels", [])]
+def open_issue(delivery: dict[str, Any], github_fake: Any) -> None:
+    """GitHub only sends a delivery about an issue it holds: open the delivery's issue in the fake,
+    under the delivery's own number, unless the fake holds that issue already (`run` and the local
+    server's webhook both come through here)."""
+    issue, repo = delivery["issue"], delivery["repository"].get("full_name")
+    number, title = issue.get("number"), issue.get("title")
+    if not isinstance(repo, str) or not isinstance(number, int) or not isinstance(title, str):
+        return  # not a delivery GitHub would send; the webhook handler answers it
+    if not github_fake.has_issue(repo, number):
+        labels = [label["name"] for label in issue.get("labels", []) if isinstance(label, dict) and "name" in label]
         author = (issue.get("user") or {}).get("login")
-        github_fake.add_issue(repo, issue["title"], issue.get("body") or "", labels, author, number=issue["number"])
+        github_fake.add_issue(repo, title, issue.get("body") or "", labels, author, number=number)
+
+
+def workflow_input(workflow: str, delivery: dict[str, Any], requests_repo: str, github_fake: Any) -> dict[str, Any]:
+    open_issue(delivery, github_fake)
     detail = normalize(Delivery("issues", "local-run", delivery))
     found = from_issue(detail or {}, requests_repo)
     if found is None:
@@ -34,3 +44,35 @@ def workflow_input(workflow: str, delivery: dict[str, Any], requests_repo: str, 
     if started != workflow:
         raise NotARequest(f"the delivery is a {started} request, not {workflow}")
     return value.model_dump(mode="json")
+
+
+def as_input(engine: Any, workflow: str, event: Any) -> Any:
+    """A sample in the form its source delivers it becomes the execution input, as the workflow's
+    manifest says (`intake`): a GitHub issue delivery goes through the request intake, a CloudWatch
+    alarm (SNS or EventBridge form) through the alarm ingest; anything else is the input already."""
+    from functions.core import registry
+    from sandbox.engine import EngineError
+
+    manifest = registry.workflows().get(workflow)
+    intake = manifest.intake if manifest else ""
+    if intake == "github_issue" and is_issue_delivery(event):
+        assert engine.vendors is not None
+        try:
+            return workflow_input(workflow, event, engine.config.github.requests_repo, engine.vendors.fakes["github"])
+        except NotARequest as exc:
+            raise EngineError(str(exc)) from None
+    if (
+        intake == "cloudwatch_alarm"
+        and isinstance(event, dict)
+        and ("Records" in event or event.get("source") == "aws.cloudwatch")
+    ):
+        from functions.ingress import alarms
+
+        try:
+            normalized = alarms.normalize(event)
+        except alarms.NotAnAlarm as exc:
+            raise EngineError(f"not a CloudWatch alarm: {exc}") from None
+        if len(normalized) != 1:
+            raise EngineError(f"expected one alarm in the event, found {len(normalized)}")
+        return normalized[0]
+    return event

@@ -5,13 +5,14 @@ Routes (JSON in and out):
   GET  /executions/{id}                one execution with its steps, output and pending approvals
   POST /executions                     start one: {"workflow": ..., "event": {...}, "dry_run": false}
   POST /executions/{id}/approval       answer its pending approval: {"decision": "approved"|"denied"|
-                                       "timeout", "approver": "...", "reason": "..."}
+                                       "timeout", "approver": "<email>", "reason": "..."}; decided by
+                                       the Slack buttons' rules (403 with the reason when refused)
   GET  /sandbox/state                  the sandbox: vendor fakes' state, calls log, AWS resources in moto
   POST /sandbox/faults                 inject vendor faults: {"service": "okta", "faults": [{"status": 429,
                                        "count": 3, "retry_after_s": 1}]}; an empty list clears them
   POST /sandbox/reset                  reseed the vendor fakes from the fixture organisation, clear faults
   GET  /healthz                        liveness
-  POST /github/webhook                 the deployed endpoints, same handlers (functions/catalog.py
+  POST /github/webhook                 the deployed endpoints, same handlers (the manifests'
   POST /slack/commands                 http_route); the secrets they verify with come from
   POST /slack/interactions             GITHUB_WEBHOOK_SECRET / SLACK_SIGNING_SECRET or the dev defaults
 """
@@ -32,7 +33,7 @@ import boto3
 
 from functions.catalog import LAMBDAS
 from sandbox import calls
-from sandbox.engine import Decision, EngineError, LocalEngine, manual_policy, workflows
+from sandbox.engine import ApprovalRefused, Decision, EngineError, LocalEngine, manual_policy, workflows
 from sandbox.fakes.base import Fault
 
 _EXECUTION = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)$")
@@ -125,18 +126,31 @@ class Api:
             return self._sandbox(path, body)
         match = _APPROVAL.match(path)
         if match:
-            outcome = body.get("decision")
-            if outcome not in {"approved", "denied", "timeout"}:
-                raise ApiError(HTTPStatus.BAD_REQUEST, "decision must be approved, denied or timeout")
-            decision = Decision(outcome, str(body.get("approver") or "api"), str(body.get("reason") or ""))
-            try:
-                pending = self.engine.answer(match.group(1), decision, body.get("token"))
-            except EngineError as exc:
-                raise ApiError(HTTPStatus.CONFLICT, str(exc)) from None
-            return HTTPStatus.OK, {"answered": pending.state, "decision": outcome}
+            return self._approval(match.group(1), body)
         raise ApiError(HTTPStatus.NOT_FOUND, f"no route POST {path}")
 
+    def _approval(self, execution_id: str, body: dict[str, Any]) -> tuple[HTTPStatus, Any]:
+        """Decide as the approver the body names (an email), by the same rules as the Slack buttons."""
+        outcome, approver = body.get("decision"), body.get("approver")
+        if outcome not in {"approved", "denied", "timeout"}:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "decision must be approved, denied or timeout")
+        if outcome != "timeout" and (not isinstance(approver, str) or "@" not in approver):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "approver must be the email of one of the request's approvers")
+        if self.engine.get(execution_id) is None:
+            raise ApiError(HTTPStatus.NOT_FOUND, f"no execution {execution_id!r}")
+        reason = str(body.get("reason") or "")
+        decision = Decision(outcome, str(approver or ""), reason or f"{outcome} through the local server")
+        try:
+            pending = self.engine.answer(execution_id, decision, body.get("token"))
+        except ApprovalRefused as exc:
+            raise ApiError(HTTPStatus.FORBIDDEN, str(exc)) from None
+        except EngineError as exc:
+            raise ApiError(HTTPStatus.CONFLICT, str(exc)) from None
+        return HTTPStatus.OK, {"answered": pending.state, "decision": outcome}
+
     def ingress(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path == "/github/webhook":
+            self._open_delivered_issue(headers, raw)
         result, error = self.engine.dispatcher.invoke(INGRESS[path], api_gateway_event(path, headers, raw))
         if error:  # what API Gateway answers when the function fails
             print(f"{INGRESS[path]} failed: {result}", file=sys.stderr)
@@ -144,6 +158,26 @@ class Api:
         body = result.get("body") or ""
         data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
         return int(result.get("statusCode", 200)), dict(result.get("headers") or {}), data
+
+    def _open_delivered_issue(self, headers: dict[str, str], raw: bytes) -> None:
+        """A recorded delivery replayed at a fresh server is about an issue the GitHub fake does not
+        hold yet, but GitHub only delivers what it holds: open it first, as `run` does. Only for a
+        delivery signed with the webhook secret: a forged one changes nothing (the handler refuses it)."""
+        if self.engine.vendors is None:
+            return
+        from functions.ingress import github_events
+        from functions.ingress.secrets import github_webhook_secret
+        from sandbox.intake import is_issue_delivery, open_issue
+
+        signature = {k.lower(): v for k, v in headers.items()}.get("x-hub-signature-256")
+        if not github_events.signature_ok(github_webhook_secret(), raw, signature):
+            return
+        try:
+            delivery = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return
+        if is_issue_delivery(delivery):
+            open_issue(delivery, self.engine.vendors.fakes["github"])
 
     def _sandbox(self, path: str, body: dict[str, Any]) -> tuple[HTTPStatus, Any]:
         vendors = self.engine.vendors

@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from functions.adapters.errors import VendorError, final_error
+from functions.core import metrics
 
 T = TypeVar("T")
 log = logging.getLogger("platform_automation.adapters")
@@ -108,6 +109,7 @@ class RetryPolicy:
                     self.max_attempts,
                     wait,
                 )
+                metrics.count(metrics.VENDOR_RETRIES, vendor=error.vendor)
                 _sleep(wait)
                 waited += wait
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.adapters import vendors
 from functions.approvals.request import ApprovalAsk, request_approval
-from functions.core import vendors
+from functions.core.observability import step
 from functions.core.runtime import config, logger
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def request(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     ask = ApprovalAsk.model_validate(event)
     posted = request_approval(ask, vendors.slack(), config().slack.channels.approvals)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.ingress.slack_interactions import APPROVE, DENY
+from functions.core.approvals import APPROVE, DENY
 
 if TYPE_CHECKING:
     from functions.adapters.slack import Slack

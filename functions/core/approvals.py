@@ -2,13 +2,15 @@
 
 A workflow's approval step stores one record (in the audit table, beside the execution's audit
 trail) and posts Slack buttons carrying only the record's id: a task token is too long for a
-button and must not travel through Slack. The interactivity endpoint reads the record, checks the
-person, and decides it exactly once (a conditional write), then resumes the execution.
+button and must not travel through Slack. Whoever answers (the Slack buttons, the local server,
+the local engine's approval policy) goes through `decide_as`: it reads the record, checks the
+person, decides it exactly once (a conditional write), resumes the execution and audits.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -18,6 +20,8 @@ from typing import Any
 from functions.core import clients, constants
 
 PENDING = "pending"
+# The action ids of the Approve / Deny buttons: posted by the approval step, read by the ingress.
+APPROVE, DENY = "approval.approve", "approval.deny"
 OUTCOMES = ("approved", "denied")
 _PK = "approval#{}"
 _SK = "request"
@@ -84,6 +88,8 @@ def create(
             "sk": {"S": _SK},
             "record": {"S": json.dumps(asdict(approval))},
             "status": {"S": PENDING},
+            # Top level so the local engine can find the request of a waiting execution (for_execution).
+            "execution_id": {"S": approval.execution_id},
             # Kept a year beyond its deadline: the decision is part of the audit evidence.
             "expires_at": {"N": str(approval.expires_at + 365 * 86400)},
         },
@@ -98,8 +104,29 @@ def get(approval_id: str) -> Approval | None:
         .get_item(TableName=_table(), Key={"pk": {"S": _PK.format(approval_id)}, "sk": {"S": _SK}}, ConsistentRead=True)
         .get("Item")
     )
-    if not item:
-        return None
+    return _from_item(item) if item else None
+
+
+def for_execution(execution_id: str) -> list[Approval]:
+    """Every approval request an execution stored. A Scan: for the local engine and for tools,
+    never on a request path in AWS (the buttons carry the request's id)."""
+    ddb = clients.client("dynamodb")
+    found: list[Approval] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "FilterExpression": "execution_id = :e AND sk = :sk",
+        "ExpressionAttributeValues": {":e": {"S": execution_id}, ":sk": {"S": _SK}},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = ddb.scan(**kwargs)
+        found.extend(_from_item(item) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _from_item(item: dict[str, Any]) -> Approval:
     record = json.loads(item["record"]["S"])
     record["status"] = item["status"]["S"]
     for key in ("decided_by", "reason"):
@@ -135,3 +162,115 @@ def decide(approval_id: str, outcome: str, by: str, reason: str = "", now: float
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             raise AlreadyDecided(approval_id) from None
         raise
+
+
+GONE = "This approval request does not exist (any more)."
+log = logging.getLogger("platform-automation.approvals")
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What came of one person's answer: the request decided, or a refusal to tell them."""
+
+    approval: Approval | None
+    refusal: str | None = None
+    outcome: str = ""  # approved or denied, once decided
+    approver: str = ""  # email
+    approver_slack_id: str = ""
+
+    @property
+    def decided(self) -> bool:
+        return self.refusal is None
+
+
+def decide_as(
+    approval_id: str, approve: bool, who: str, *, reason: str, channel: str, now: float | None = None
+) -> Decided:
+    """Decide a request as `who` (a Slack user id, or an email). The rules every front door shares
+    (the Slack buttons, the local server, the local engine's policy): only the request's approvers,
+    never its requester, while it is pending and not expired; recorded once (a conditional write),
+    then the waiting execution resumes and the decision is audited. `channel` names the front door
+    in the audit trail."""
+    now = time.time() if now is None else now
+    approval = get(approval_id) if approval_id else None
+    refusal = _refusal(approval, who, channel, now)
+    slack_id = _approver_id(approval, who) if approval is not None else None
+    if refusal or approval is None or slack_id is None:
+        return Decided(approval, refusal or GONE)
+    outcome, email = ("approved" if approve else "denied"), approval.approvers[slack_id]
+    try:
+        decide(approval.id, outcome, email, reason, now=now)
+    except AlreadyDecided:
+        return Decided(approval, "Someone decided this request a moment ago.")
+    if not _resume(approval, outcome, email, reason):
+        return Decided(approval, "This request's workflow has already finished or timed out; nothing was changed.")
+    _audit(approval, outcome, email, channel, now)
+    return Decided(approval, None, outcome, email, slack_id)
+
+
+def _approver_id(approval: Approval, who: str) -> str | None:
+    """The Slack user id of `who` among the request's approvers (None: not one of them)."""
+    if who in approval.approvers:
+        return who
+    wanted = who.strip().lower()
+    return next((uid for uid, email in approval.approvers.items() if "@" in wanted and email.lower() == wanted), None)
+
+
+def _is_requester(approval: Approval, who: str) -> bool:
+    who = who.strip()
+    return bool(who) and (who == approval.requester_slack_id or who.lower() == approval.requester.lower())
+
+
+def _refusal(approval: Approval | None, who: str, channel: str, now: float) -> str | None:
+    """Why this person cannot decide this request now (None: they can)."""
+    if approval is None:
+        return GONE
+    if _is_requester(approval, who):
+        return "You cannot decide your own request; one of the approvers must."
+    if _approver_id(approval, who) is None:
+        names = ", ".join(sorted(approval.approvers.values())) or "nobody"
+        return f"Only the approvers of this request may decide it: {names}."
+    if approval.status != PENDING:
+        return f"This request was already {approval.status} by {approval.decided_by or 'the platform'}."
+    if approval.expired(now):
+        _close(approval, "expired", channel, now)
+        return "This request has expired; nothing was changed. Ask for it again if it is still needed."
+    return None
+
+
+def _resume(approval: Approval, outcome: str, email: str, reason: str) -> bool:
+    """Hand the decision to the waiting execution; False when it is not waiting any more."""
+    from botocore.exceptions import ClientError
+
+    output = json.dumps({"decision": outcome, "approver": email, "reason": reason})
+    try:
+        clients.client("stepfunctions").send_task_success(taskToken=approval.token, output=output)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
+            log.info("approval %s: execution no longer waiting (%s)", approval.id, code)
+            return False
+        raise
+    return True
+
+
+def _close(approval: Approval, outcome: str, by: str, now: float) -> None:
+    try:
+        decide(approval.id, outcome, by, now=now)
+    except AlreadyDecided:
+        return
+
+
+def _audit(approval: Approval, outcome: str, email: str, channel: str, now: float) -> None:
+    from functions.core import audit  # imports boto3: only once someone decides
+
+    audit.record(
+        execution_id=approval.execution_id,
+        actor=email,
+        vendor=channel,
+        action=f"approval.{outcome}",
+        target=f"approval/{approval.id}",
+        before={"status": "pending", "requester": approval.requester},
+        after={"status": outcome, "decided_by": email, "decided_at": int(now)},
+        client=clients.client("dynamodb"),
+    )

@@ -86,34 +86,42 @@ class SlackChannels(_Model):
 
 # Who may run each /platform sub-command (`help` is open to all): "*" anyone in the workspace,
 # "approvers" any team's approver, "team:<name>" that team's approvers, or an email address.
-SlackSubcommand = Literal["onboard", "offboard", "deploy", "cost", "access-review", "drill", "status"]
+# The sub-commands are the built-ins and those the workflows' manifests declare.
 _PRINCIPAL = re.compile(r"^(\*|approvers|team:[a-z0-9][a-z0-9-]*|[^@\s]+@[^@\s]+\.[A-Za-z]{2,})$")
-DEFAULT_SLACK_ACCESS: dict[SlackSubcommand, list[str]] = {
-    "onboard": ["approvers"],
-    "offboard": ["approvers"],
-    "deploy": ["approvers"],
-    "cost": ["approvers"],
-    "access-review": ["approvers"],
-    "drill": ["approvers"],
-    "status": ["*"],
-}
+
+
+def default_slack_access() -> dict[str, list[str]]:
+    from functions.core import registry
+
+    access = {name: list(command.default_access) for name, (command, _) in registry.commands().items()}
+    return {**access, "status": ["*"]}
 
 
 class SlackSettings(_Model):
     channels: SlackChannels
-    access: dict[SlackSubcommand, list[str]] = Field(default_factory=lambda: dict(DEFAULT_SLACK_ACCESS))
+    access: dict[str, list[str]] = Field(
+        default_factory=default_slack_access, description="Who may run each /platform sub-command"
+    )
 
     @field_validator("access")
     @classmethod
-    def _principals(cls, access: dict[SlackSubcommand, list[str]]) -> dict[SlackSubcommand, list[str]]:
-        for command, principals in access.items():
-            for principal in principals:
-                if not _PRINCIPAL.match(principal):
-                    raise ValueError(
-                        f"{command}: {principal!r} is not '*', 'approvers', 'team:<name>' or an email address"
-                    )
+    def _principals(cls, access: dict[str, list[str]]) -> dict[str, list[str]]:
+        defaults = default_slack_access()
+        problems = [
+            f"{command!r} is not a sub-command (known: {', '.join(sorted(defaults))})"
+            for command in access
+            if command not in defaults
+        ]
+        problems += [
+            f"{command}: {principal!r} is not '*', 'approvers', 'team:<name>' or an email address"
+            for command, principals in access.items()
+            for principal in principals
+            if not _PRINCIPAL.match(principal)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         # Sub-commands left out keep their default.
-        return {**DEFAULT_SLACK_ACCESS, **access}
+        return {**defaults, **access}
 
     secret_name: str = "platform-automation/slack"  # noqa: S105 - a secret's name, not its value
 
@@ -301,7 +309,18 @@ class DrSettings(_Model):
         return targets
 
 
+def _all_workflows() -> list[str]:
+    from functions.core import registry
+
+    return list(registry.workflows())
+
+
 class PlatformConfig(_Model):
+    workflows: list[str] = Field(
+        default_factory=_all_workflows,
+        description="The workflows this organisation deploys (default: all); the others get no stack, "
+        "no route and no Slack sub-command",
+    )
     organization: Organization
     okta: OktaSettings
     github: GitHubSettings
@@ -317,6 +336,17 @@ class PlatformConfig(_Model):
     onboarding: OnboardingSettings = OnboardingSettings()
     offboarding: OffboardingSettings = OffboardingSettings()
     off_hours: OffHoursSettings = OffHoursSettings()
+
+    @field_validator("workflows")
+    @classmethod
+    def _known_workflows(cls, names: list[str]) -> list[str]:
+        known = _all_workflows()
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(f"unknown workflow(s) {', '.join(unknown)} (known: {', '.join(known)})")
+        if len(set(names)) != len(names):
+            raise ValueError("workflows must not repeat")
+        return names
 
     @model_validator(mode="after")
     def _cross_references(self) -> PlatformConfig:

@@ -19,6 +19,10 @@ def secret_env(section: str) -> str:
 
 # JSON {workflow: state machine ARN}: which workflows are deployed (CDK sets it; the local engine too).
 STATE_MACHINES = "STATE_MACHINE_ARNS"
+# JSON [workflow, ...]: the workflows this deployment offers (the configuration's `workflows:`), for
+# the ingress, which has no state machine ARNs (CDK sets it on the core stack's Lambdas; the local
+# engine too). Unset: every workflow.
+WORKFLOWS = "PLATFORM_WORKFLOWS"
 
 # "run-rate": the Cost Explorer adapter estimates the month-end forecast from the month-to-date run
 # rate instead of calling GetCostForecast (the local engine sets it: moto has no GetCostForecast).

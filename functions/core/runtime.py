@@ -32,7 +32,7 @@ def config() -> PlatformConfig:
 def env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise RuntimeError(f"environment variable {name} is not set (CDK sets it; see functions/catalog.py)")
+        raise RuntimeError(f"environment variable {name} is not set (CDK sets it from the Lambda's manifest entry)")
     return value
 
 

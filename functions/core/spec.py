@@ -1,8 +1,8 @@
-"""What a Lambda entry of the catalog says (functions/catalog.py lists them all)."""
+"""What a Lambda entry says; each package's manifest lists its own (functions/core/manifest.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from functions.core import constants
@@ -10,7 +10,7 @@ from functions.core import constants
 # The AWS resources a function may need; CDK turns each into a grant and an environment
 # variable, the local engine into a moto resource and the same variable.
 # "approvals" is the audit table again, read and written (approval requests live beside the trail),
-# and so is "off_hours_state" (what the off-hours start restores, functions/off_hours/store.py).
+# and so is "off_hours_state" (what the off-hours start restores, functions/compute/store.py).
 Resource = Literal[
     "audit_table", "evidence_bucket", "approvals", "off_hours_state", "idempotency_table", "event_bus", "state_machines"
 ]
@@ -23,6 +23,28 @@ RESOURCE_ENV: dict[str, str] = {
     "event_bus": constants.EVENT_BUS,
     "state_machines": constants.STATE_MACHINES,
 }
+
+
+# What the Identity Center steps call: users, group memberships, permission-set assignments.
+IDENTITY_CENTER_ACTIONS = (
+    "identitystore:GetUserId",
+    "identitystore:DescribeUser",
+    "identitystore:CreateUser",
+    "identitystore:DeleteUser",
+    "identitystore:GetGroupId",
+    "identitystore:DescribeGroup",
+    "identitystore:GetGroupMembershipId",
+    "identitystore:CreateGroupMembership",
+    "identitystore:DeleteGroupMembership",
+    "identitystore:ListGroupMembershipsForMember",
+    "sso:ListPermissionSets",
+    "sso:DescribePermissionSet",
+    "sso:CreateAccountAssignment",
+    "sso:DeleteAccountAssignment",
+    "sso:ListAccountAssignmentsForPrincipal",
+    "sso:DescribeAccountAssignmentCreationStatus",
+    "sso:DescribeAccountAssignmentDeletionStatus",
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +64,6 @@ class LambdaSpec:
     aws_scope: Literal["dr_tables", "executions", "identity_center", "tagged_compute", ""] = ""
     # Actions IAM cannot scope to a resource (e.g. dynamodb:ListBackups): granted on "*".
     unscoped_actions: tuple[str, ...] = ()
-    workflows: tuple[str, ...] = field(default=())
     # "POST /github/webhook": served by the HTTP API in AWS and by `platform-automation serve` locally.
     http_route: str = ""
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from functions.adapters.aws_compute import Compute
 from functions.adapters.aws_cost import CostExplorer
+from functions.compute.actions import label, running_resources
+from functions.compute.models import Job
 from functions.core.config import CostTier, PlatformConfig
 from functions.cost_alarm.models import (
     SEVERITY_RANK,
@@ -30,8 +32,6 @@ from functions.cost_alarm.models import (
     Tier,
     Trigger,
 )
-from functions.off_hours.models import Job
-from functions.off_hours.schedule import label, running_resources
 
 DEDUP_KEY_LIMIT = 255  # PagerDuty Events API v2
 
@@ -192,6 +192,7 @@ def _trigger(config: PlatformConfig, assessment: Assessment, alarm: Alarm, day: 
     return Paging(
         action="trigger",
         dedup_keys=[dedup_key(alarm, day)],
+        requester=f"alarm:{alarm.alarm_name}",
         summary=summary,
         source=f"aws-billing/{alarm.account or 'account'}",
         details={
@@ -213,7 +214,11 @@ def _resolve(config: PlatformConfig, alarm: Alarm, day: date, dry_run: bool) -> 
         return Paging(note=f"dry run: would resolve {dedup_key(alarm, day)}")
     # Billing alarms mostly return to OK when a new month resets EstimatedCharges: the incident
     # to resolve was opened last month.
-    return Paging(action="resolve", dedup_keys=[dedup_key(alarm, day), dedup_key(alarm, _previous_month(day))])
+    return Paging(
+        action="resolve",
+        dedup_keys=[dedup_key(alarm, day), dedup_key(alarm, _previous_month(day))],
+        requester=f"alarm:{alarm.alarm_name}",
+    )
 
 
 def _approvers(config: PlatformConfig) -> list[str]:

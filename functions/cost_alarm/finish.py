@@ -4,16 +4,16 @@ the remediation's outcome in the Slack thread)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from functions.core import audit
-from functions.core.evidence import store as store_evidence
+from functions.compute.actions import error_message, summarize
+from functions.compute.models import JobResult
+from functions.core.change import ChangeContext
 from functions.cost_alarm.message import headline
 from functions.cost_alarm.models import Assessment, Paging
-from functions.off_hours.models import JobResult
-from functions.off_hours.schedule import error_message, summarize
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -25,18 +25,47 @@ if TYPE_CHECKING:
 ACTOR = "cost-alarm"
 
 
-def page(paging: Paging, pagerduty: PagerDuty) -> dict[str, Any]:
+def page(paging: Paging, pagerduty: PagerDuty, changes: ChangeContext) -> dict[str, Any]:
     """Trigger the month's incident for this alarm (PagerDuty folds a re-alarm into the open one), or resolve."""
     if paging.action == "trigger":
-        key = pagerduty.trigger(
-            paging.dedup_keys[0], paging.summary, paging.source, paging.severity, custom_details=paging.details
+        key = paging.dedup_keys[0]
+        opened = changes.change(
+            "pagerduty",
+            "events.trigger",
+            key,
+            partial(
+                pagerduty.trigger, key, paging.summary, paging.source, paging.severity, custom_details=paging.details
+            ),
+            line=f"triggered {key}",
+            after={"severity": paging.severity, "summary": paging.summary},
         )
-        return {"action": "trigger", "dedup_key": key, "severity": paging.severity, "summary": paging.summary}
+        if opened is None:
+            return {"action": "none", "note": f"dry run: {changes.summary[-1]}"}
+        return {"action": "trigger", "dedup_key": opened, "severity": paging.severity, "summary": paging.summary}
     if paging.action == "resolve":
-        for key in paging.dedup_keys:
-            pagerduty.resolve(key)
+        keys = ", ".join(paging.dedup_keys)
+        resolved = changes.change(
+            "pagerduty",
+            "events.resolve",
+            keys,
+            lambda: [pagerduty.resolve(key) for key in paging.dedup_keys],
+            line=f"resolved {keys}",
+            after={"severity": "none", "summary": None},  # an alarm back to OK has no severity
+        )
+        if resolved is None:
+            return {"action": "none", "note": f"dry run: {changes.summary[-1]}"}
         return {"action": "resolve", "dedup_keys": paging.dedup_keys}
     return {"action": "none", "note": paging.note}
+
+
+def page_context(paging: Paging, execution_id: str, ddb: DynamoDBClient) -> ChangeContext:
+    return ChangeContext(
+        execution_id=execution_id,
+        dry_run=paging.dry_run,
+        requester=paging.requester,
+        actor=ACTOR,
+        audit_client=ddb,
+    )
 
 
 class RunState(BaseModel):
@@ -101,12 +130,28 @@ def _thread_text(outcome: dict[str, Any]) -> str:
     return f"Remediation {status} by {outcome.get('approver') or 'an approver'}. Nothing was stopped."
 
 
+def requester(assessment: Assessment) -> str:
+    """Who the run acts for: who asked for the report, or the alarm that fired."""
+    return assessment.requested_by or (f"alarm:{assessment.alarm.alarm_name}" if assessment.alarm else "")
+
+
+def finish_context(state: RunState, ddb: DynamoDBClient) -> ChangeContext:
+    assessment = state.assessment
+    return ChangeContext(
+        execution_id=assessment.execution_id,
+        dry_run=assessment.dry_run,
+        requester=requester(assessment),
+        actor=ACTOR,
+        audit_client=ddb,
+    )
+
+
 def finish(
     state: RunState,
     bucket: str,
     *,
     s3: S3Client,
-    ddb: DynamoDBClient,
+    changes: ChangeContext,
     slack: Slack | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -156,43 +201,17 @@ def finish(
     )
     stamp = now or datetime.now(UTC)
     evidence = {"finished_at": stamp.isoformat(), "assessment": assessment.model_dump(mode="json"), "result": result}
-    key = store_evidence(s3, bucket, "cost-alarms", assessment.execution_id, evidence, at=stamp)
-    result["evidence"] = f"s3://{bucket}/{key}"
-    requester = assessment.requested_by or (f"alarm:{alarm.alarm_name}" if alarm else "")
-    paging = state.paging or {}
-    if paging.get("action") in ("trigger", "resolve"):
-        audit.record(
-            execution_id=assessment.execution_id,
-            actor=ACTOR,
-            vendor="pagerduty",
-            action=f"events.{paging['action']}",
-            target=", ".join(paging.get("dedup_keys") or [paging.get("dedup_key", "")]),
-            after={"severity": assessment.severity, "summary": paging.get("summary")},
-            requester=requester,
-            client=ddb,
-        )
     if outcome["status"] not in ("none", "dry run"):
-        audit.record(
-            execution_id=assessment.execution_id,
-            actor=ACTOR,
-            vendor="aws",
-            action=f"remediation.{outcome['status'].replace(' ', '_')}",
-            target=(alarm.alarm_arn or alarm.alarm_name) if alarm else "cost-report",
+        # OffHoursAct audited each stop; this is what became of the list the approvers were shown.
+        changes.record(
+            "aws",
+            f"remediation.{outcome['status'].replace(' ', '_')}",
+            (alarm.alarm_arn or alarm.alarm_name) if alarm else "cost-report",
             before={"would_stop": assessment.remediation.plan},
             after={k: outcome.get(k) for k in ("stopped", "failed") if k in outcome},
-            requester=requester,
             approver=str(outcome.get("approver") or ""),
-            client=ddb,
         )
-    audit.record(
-        execution_id=assessment.execution_id,
-        actor=ACTOR,
-        vendor="aws",
-        action="s3:PutObject",
-        target=result["evidence"],
-        after={"summary": summary, "severity": assessment.severity},
-        dry_run=assessment.dry_run,
-        requester=requester,
-        client=ddb,
+    result["evidence"] = changes.keep_evidence(
+        s3, bucket, "cost-alarms", evidence, at=stamp, after={"summary": summary, "severity": assessment.severity}
     )
     return result

@@ -7,15 +7,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core import constants, vendors
+from functions.adapters import vendors
+from functions.core import constants
+from functions.core.observability import step
 from functions.core.runtime import config, dynamodb, env, logger, s3
 from functions.cost_alarm import assess as assessing
 from functions.cost_alarm import finish as finishing
 from functions.cost_alarm import message
-from functions.cost_alarm.models import Assessment, Paging
+from functions.cost_alarm.models import Assessment, PageStep
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def assess(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     from functions.adapters.aws_cost import CostExplorer
 
@@ -31,22 +33,25 @@ def assess(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
-@logger.inject_lambda_context(correlation_id_path="assessment.execution_id")
+@step("assessment.execution_id")
 def notify(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     assessment = Assessment.model_validate(event["assessment"])
     channels = config().slack.channels
     return message.notify(assessment, vendors.slack(), channels.cost, channels.approvals)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def page(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    return finishing.page(Paging.model_validate(event["paging"]), vendors.pagerduty())
+    task = PageStep.model_validate(event)
+    changes = finishing.page_context(task.paging, task.execution_id, dynamodb())
+    return finishing.page(task.paging, vendors.pagerduty(), changes)
 
 
-@logger.inject_lambda_context(correlation_id_path="state.assessment.execution_id")
+@step("state.assessment.execution_id")
 def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     state = finishing.RunState.model_validate(event["state"])
     slack = vendors.slack() if state.assessment.remediation.offered else None
-    result = finishing.finish(state, env(constants.EVIDENCE_BUCKET), s3=s3(), ddb=dynamodb(), slack=slack)
+    changes = finishing.finish_context(state, dynamodb())
+    result = finishing.finish(state, env(constants.EVIDENCE_BUCKET), s3=s3(), changes=changes, slack=slack)
     logger.info(result["summary"], extra={"evidence": result["evidence"]})
     return result

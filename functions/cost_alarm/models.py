@@ -67,6 +67,15 @@ class Paging(_State):
     severity: str = "critical"
     details: dict[str, Any] = Field(default_factory=dict)
     note: str = ""
+    requester: str = ""  # on whose behalf the Page step pages: the alarm
+    dry_run: bool = False
+
+
+class PageStep(_State):
+    """The Page step's input."""
+
+    paging: Paging
+    execution_id: str
 
 
 class Remediation(_State):

@@ -7,9 +7,8 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from functions.core import audit
+from functions.core.change import ChangeContext
 from functions.core.config import PlatformConfig
-from functions.core.evidence import store as store_evidence
 from functions.dr_drill.models import Cleanup, Job, JobResult, Plan, Restore, Verification
 
 if TYPE_CHECKING:
@@ -90,28 +89,31 @@ def _table_status(ddb: DynamoDBClient, table: str) -> dict[str, Any] | None:
         return None
 
 
-def start_restore(job: Job, execution_id: str, dry_run: bool, ddb: DynamoDBClient) -> Restore:
+def change_context(execution_id: str, dry_run: bool, ddb: DynamoDBClient) -> ChangeContext:
+    """How the drill's steps change things: as the schedule, on nobody's request."""
+    return ChangeContext(execution_id=execution_id, dry_run=dry_run, actor=ACTOR, audit_client=ddb)
+
+
+def start_restore(job: Job, changes: ChangeContext, ddb: DynamoDBClient) -> Restore:
     if job.problem or job.backup_arn is None:
         return Restore(status="SKIPPED", note=job.problem or "no backup")
-    if dry_run:
-        return Restore(status="SKIPPED", note=f"dry run: would restore {job.backup_arn} into {job.restore_table}")
     existing = _table_status(ddb, job.restore_table)
     if existing is not None:
         # A retried step or a replayed execution: the restore already started, follow that one.
         started = existing.get("CreationDateTime", _now())
         return Restore(status=existing["TableStatus"], started_at=started.isoformat(), note="already restoring")
     started_at = _now()
-    response = ddb.restore_table_from_backup(TargetTableName=job.restore_table, BackupArn=job.backup_arn)
-    audit.record(
-        execution_id=execution_id,
-        actor=ACTOR,
-        vendor="aws",
-        action="dynamodb:RestoreTableFromBackup",
-        target=job.restore_table,
-        before=None,
-        after={"backup": job.backup_arn, "source": job.source_table},
-        client=ddb,
+    backup = job.backup_arn
+    response = changes.change(
+        "aws",
+        "dynamodb:RestoreTableFromBackup",
+        job.restore_table,
+        lambda: ddb.restore_table_from_backup(TargetTableName=job.restore_table, BackupArn=backup),
+        line=f"restored {backup} into {job.restore_table}",
+        after={"backup": backup, "source": job.source_table},
     )
+    if response is None:
+        return Restore(status="SKIPPED", note=f"dry run: {changes.summary[-1]}")
     return Restore(status=response["TableDescription"]["TableStatus"], started_at=started_at.isoformat())
 
 
@@ -153,22 +155,22 @@ def verify(job: Job, ddb: DynamoDBClient) -> Verification:
     )
 
 
-def cleanup(job: Job, execution_id: str, ddb: DynamoDBClient) -> Cleanup:
+def cleanup(job: Job, changes: ChangeContext, ddb: DynamoDBClient) -> Cleanup:
     if not job.restore_table.startswith(DRILL_PREFIX):
         raise UnsafeCleanupError(f"refusing to delete {job.restore_table}: not a drill table")
     if _table_status(ddb, job.restore_table) is None:
         return Cleanup(deleted=False, note="nothing to delete")
-    ddb.delete_table(TableName=job.restore_table)
-    audit.record(
-        execution_id=execution_id,
-        actor=ACTOR,
-        vendor="aws",
-        action="dynamodb:DeleteTable",
-        target=job.restore_table,
+    deleted = changes.change(
+        "aws",
+        "dynamodb:DeleteTable",
+        job.restore_table,
+        lambda: ddb.delete_table(TableName=job.restore_table),
+        line=f"deleted {job.restore_table}",
         before={"restored_from": job.backup_arn},
         after=None,
-        client=ddb,
     )
+    if deleted is None:
+        return Cleanup(deleted=False, note=f"dry run: {changes.summary[-1]}")
     return Cleanup(deleted=True)
 
 
@@ -225,7 +227,7 @@ def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
     }
 
 
-def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb: DynamoDBClient) -> dict[str, Any]:
+def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, changes: ChangeContext) -> dict[str, Any]:
     targets = [assess(r, drill.dry_run) for r in results]
     passed = sum(t["passed"] for t in targets)
     now = _now()
@@ -236,16 +238,8 @@ def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb
         "targets": targets,
         "results": [r.model_dump(mode="json") for r in results],
     }
-    key = store_evidence(s3, bucket, "dr-drills", drill.execution_id, evidence, at=now)
-    audit.record(
-        execution_id=drill.execution_id,
-        actor=ACTOR,
-        vendor="aws",
-        action="s3:PutObject",
-        target=f"s3://{bucket}/{key}",
-        after={"passed": passed, "of": len(targets)},
-        dry_run=drill.dry_run,
-        client=ddb,
+    location = changes.keep_evidence(
+        s3, bucket, "dr-drills", evidence, at=now, after={"passed": passed, "of": len(targets)}
     )
     verdict = "dry run" if drill.dry_run else "drill"
     summary = f"{verdict}: {passed}/{len(targets)} targets passed"
@@ -255,6 +249,6 @@ def report(drill: Plan, results: list[JobResult], bucket: str, s3: S3Client, ddb
         "summary": summary,
         # The Fail state's cause: what went wrong, not just how many, so the alarm says it.
         "cause": "; ".join([summary, *problems])[:4000],
-        "evidence": f"s3://{bucket}/{key}",
+        "evidence": location,
         "targets": targets,
     }

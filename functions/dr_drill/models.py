@@ -32,6 +32,14 @@ class Job(_State):
     problem: str | None = None
 
 
+class JobStep(_State):
+    """What each step of a Map iteration is given: its job, in which execution, whether a dry run."""
+
+    job: Job
+    execution_id: str
+    dry_run: bool = False
+
+
 class Plan(_State):
     execution_id: str
     dry_run: bool
@@ -43,6 +51,10 @@ class Restore(_State):
     started_at: str | None = None
     polls: int = 0
     note: str = ""
+
+
+class CheckStep(JobStep):
+    restore: Restore
 
 
 class Verification(_State):

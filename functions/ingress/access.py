@@ -6,7 +6,7 @@ from functions.core.config import PlatformConfig
 
 
 def may_run(config: PlatformConfig, subcommand: str, email: str | None) -> bool:
-    principals = config.slack.access.get(subcommand, [])  # type: ignore[call-overload]
+    principals = config.slack.access.get(subcommand, [])
     if subcommand == "help" or "*" in principals:
         return True
     email = (email or "").lower()

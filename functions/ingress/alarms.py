@@ -116,7 +116,7 @@ def normalize(event: dict[str, Any]) -> list[dict[str, Any]]:
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     """Publishes each alarm. A message that is not an alarm is logged and dropped (retrying it
     cannot help); a bus failure raises, so SNS or EventBridge retries the delivery."""
-    from functions.ingress.bus import publish
+    from functions.core.bus import publish
 
     try:
         alarms = normalize(event)

@@ -1,73 +1,59 @@
-"""The `/platform` slash command's grammar: one table of sub-commands, their arguments and usage.
+"""The `/platform` slash command's grammar: the built-in sub-commands (help, status) and each
+workflow's, as its manifest declares it (functions/<workflow>/workflow.py `command`).
 
 /platform help
-/platform onboard name="Jane Doe" email=jane@example.com github=janedoe team=platform
-                  manager=maria.lopez@example.com start=2026-12-01
-/platform offboard email=jane@example.com github=janedoe last_day=2026-12-31 reason="..."
-/platform deploy <app> <version>
-/platform cost
-/platform access-review
-/platform drill [target ...]
 /platform status <execution-id>
+/platform <workflow sub-command> ...   e.g. onboard, offboard, cost, drill
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_GITHUB = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+from functions.core import registry
+from functions.core.manifest import SlackCommand
+
 _EXECUTION = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
 
+Spec = SlackCommand
 
-@dataclass(frozen=True)
-class Spec:
-    usage: str
-    summary: str
-    fields: dict[str, re.Pattern[str] | None] = field(default_factory=dict)  # key=value arguments (all required)
-    positional: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    rest: tuple[str, re.Pattern[str]] | None = None  # any number of further positional values
-    workflow: str | None = None  # the workflow the command starts (None: answered by the worker itself)
-
-
-SUBCOMMANDS: dict[str, Spec] = {
-    "help": Spec("/platform help", "show this help"),
-    "onboard": Spec(
-        '/platform onboard name="Jane Doe" email=jane@example.com github=janedoe team=platform '
-        "manager=boss@example.com start=2026-12-01",
-        "request onboarding of a new hire",
-        fields={"name": None, "email": _EMAIL, "github": _GITHUB, "team": _NAME, "manager": _EMAIL, "start": _DATE},
-        workflow="onboarding",
-    ),
-    "offboard": Spec(
-        '/platform offboard email=jane@example.com github=janedoe last_day=2026-12-31 reason="moving on"',
-        "request offboarding of a leaver",
-        fields={"email": _EMAIL, "github": _GITHUB, "last_day": _DATE, "reason": None},
-        workflow="offboarding",
-    ),
-    "deploy": Spec(
-        "/platform deploy <app> <version>",
-        "deploy a version of an application through GitOps",
-        positional=(("app", _NAME), ("version", _NAME)),
-        workflow="deployment",
-    ),
-    "cost": Spec("/platform cost", "month-to-date cost report", workflow="cost_alarm"),
-    "access-review": Spec("/platform access-review", "start an access review now", workflow="access_review"),
-    "drill": Spec(
-        "/platform drill [target ...]",
-        "run a disaster-recovery drill (all targets, or the ones named)",
-        rest=("targets", _NAME),
-        workflow="dr_drill",
-    ),
-    "status": Spec(
-        "/platform status <execution-id>", "show how an execution is doing", positional=(("execution", _EXECUTION),)
+BUILTIN: dict[str, SlackCommand] = {
+    "help": SlackCommand("help", "/platform help", "show this help", default_access=("*",)),
+    "status": SlackCommand(
+        "status",
+        "/platform status <execution-id>",
+        "show how an execution is doing",
+        positional=(("execution", _EXECUTION),),
+        default_access=("*",),
     ),
 }
+
+
+@cache
+def subcommands() -> dict[str, SlackCommand]:
+    """Every sub-command: help, then the workflows', then status."""
+    workflows = {name: command for name, (command, _) in registry.commands().items()}
+    return {"help": BUILTIN["help"], **workflows, "status": BUILTIN["status"]}
+
+
+def workflow_of(subcommand: str) -> str | None:
+    """The workflow a sub-command starts (None: the worker answers it itself)."""
+    found = registry.commands().get(subcommand)
+    return found[1] if found else None
+
+
+def offered(deployed: set[str] | None = None) -> dict[str, SlackCommand]:
+    """The sub-commands to show: the built-ins and those of the deployed workflows (all, when
+    `deployed` is None)."""
+    return {
+        name: command
+        for name, command in subcommands().items()
+        if deployed is None or (workflow := workflow_of(name)) is None or workflow in deployed
+    }
 
 
 class UsageError(Exception):
@@ -91,7 +77,7 @@ def parse(text: str) -> Command:
     if not words:
         return Command("help", {})
     name, rest = words[0].lower(), words[1:]
-    spec = SUBCOMMANDS.get(name)
+    spec = subcommands().get(name)
     if spec is None:
         raise UsageError(f"unknown sub-command `{words[0]}`")
     return Command(name, _fields(name, spec, rest) if spec.fields else _positional(name, spec, rest))
@@ -135,9 +121,10 @@ def _positional(name: str, spec: Spec, words: list[str]) -> dict[str, Any]:
     return args
 
 
-def usage(subcommand: str | None = None) -> str:
-    if subcommand in SUBCOMMANDS:
-        return f"Usage: `{SUBCOMMANDS[subcommand].usage}`"
+def usage(subcommand: str | None = None, deployed: set[str] | None = None) -> str:
+    commands = offered(deployed)
+    if subcommand in commands:
+        return f"Usage: `{commands[subcommand].usage}`"
     lines = ["*/platform* sub-commands:"]
-    lines += [f"• `{spec.usage}`: {spec.summary}" for spec in SUBCOMMANDS.values()]
+    lines += [f"• `{spec.usage}`: {spec.summary}" for spec in commands.values()]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from functions.core import clients, constants
-from functions.ingress.bus import publish
+from functions.core.bus import publish
 
 # GitHub lets a delivery be redelivered for 3 days; keep the key a little longer.
 KEEP_SECONDS = 4 * 24 * 3600

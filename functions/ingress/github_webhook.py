@@ -33,7 +33,7 @@ def handle(request: HttpRequest, context: Any = None) -> dict[str, Any]:
         IdempotencyPersistenceLayerError,
     )
 
-    from functions.ingress.bus import PublishError
+    from functions.core.bus import PublishError
     from functions.ingress.dedup import publish_once
 
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from functions.core import vendors
+from functions.adapters import vendors
 from functions.core.runtime import config, logger
 
 if TYPE_CHECKING:

@@ -8,10 +8,13 @@ the command's `response_url`.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from typing import Any
 
+from functions.core import constants
 from functions.ingress import commands
 from functions.ingress.http import HttpError, HttpRequest, error_response, respond
 from functions.ingress.slack_requests import verified_form
@@ -24,6 +27,19 @@ def ephemeral(text: str) -> dict[str, Any]:
     return respond(200, {"response_type": "ephemeral", "text": text})
 
 
+def deployed() -> set[str] | None:
+    """The workflows this deployment offers (PLATFORM_WORKFLOWS, set by CDK and the local engine);
+    None, when it is not set: every workflow."""
+    value = os.environ.get(constants.WORKFLOWS)
+    if value is None:
+        return None
+    try:
+        names = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    return {str(name) for name in names} if isinstance(names, list) else None
+
+
 def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
     from functions.ingress.secrets import slack_signing_secret
 
@@ -34,9 +50,9 @@ def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
     try:
         command = commands.parse(form.get("text", ""))
     except commands.UsageError as exc:
-        return ephemeral(f"{exc}.\n{commands.usage(exc.subcommand)}")
+        return ephemeral(f"{exc}.\n{commands.usage(exc.subcommand, deployed=deployed())}")
     if command.name == "help":
-        return ephemeral(commands.usage())
+        return ephemeral(commands.usage(deployed=deployed()))
     detail = {
         "command": command.name,
         "args": command.args,
@@ -49,7 +65,7 @@ def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
         "trigger_id": form.get("trigger_id", ""),
         "requested_at": int(now if now is not None else time.time()),
     }
-    from functions.ingress.bus import PublishError, publish
+    from functions.core.bus import PublishError, publish
 
     try:
         publish(SOURCE, f"command.{command.name}", detail)

@@ -2,7 +2,8 @@
 
 Only the approvers stored with the request may decide, never the requester; a request is decided
 once (a conditional write), and an expired or finished one gets a clear answer instead of an
-error. The decision resumes the waiting execution through its task token and is audited. Slack
+error. The decision resumes the waiting execution through its task token and is audited; the
+rules live in functions/core/approvals.py (`decide_as`), shared with the local server. Slack
 ignores the HTTP body of a button click, so answers go through the interaction's `response_url`
 (the body is returned too, which the local server shows).
 """
@@ -11,13 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
+from functions.core.approvals import APPROVE, DENY
 from functions.ingress.http import HttpError, HttpRequest, error_response, respond
 from functions.ingress.slack_requests import verified_form
 
-APPROVE, DENY = "approval.approve", "approval.deny"
 log = logging.getLogger("platform-automation.ingress")
 
 
@@ -64,81 +64,12 @@ def decide(
 ) -> dict[str, Any]:
     from functions.core import approvals
 
-    now = time.time() if now is None else now
-    approval = approvals.get(approval_id) if approval_id else None
-    refusal = _refusal(approval, user_id, now)
-    if refusal or approval is None:
-        return _answer(response_url, refusal or "This approval request does not exist (any more).")
     outcome = "approved" if approve else "denied"
-    email = approval.approvers[user_id]
-    try:
-        approvals.decide(approval.id, outcome, email, now=now)
-    except approvals.AlreadyDecided:
-        return _answer(response_url, "Someone decided this request a moment ago.")
-    if not _resume(approval, outcome, email):
-        return _answer(response_url, "This request's workflow has already finished or timed out; nothing was changed.")
-    _audit(approval, outcome, email, now)
+    result = approvals.decide_as(approval_id, approve, user_id, reason=f"{outcome} in Slack", channel="slack", now=now)
+    if result.refusal is not None or result.approval is None:
+        return _answer(response_url, result.refusal or approvals.GONE)
     verdict = "Approved" if approve else "Denied"
-    return _answer(response_url, f"{verdict} by <@{user_id}>: {approval.summary}", replace_original=True)
-
-
-def _refusal(approval: Any, user_id: str, now: float) -> str | None:
-    """Why this person cannot decide this request now (None: they can)."""
-    if approval is None:
-        return "This approval request does not exist (any more)."
-    if user_id == approval.requester_slack_id:
-        return "You cannot decide your own request; one of the approvers must."
-    if user_id not in approval.approvers:
-        names = ", ".join(sorted(approval.approvers.values())) or "nobody"
-        return f"Only the approvers of this request may decide it: {names}."
-    if approval.status != "pending":
-        return f"This request was already {approval.status} by {approval.decided_by or 'the platform'}."
-    if approval.expired(now):
-        _close(approval, "expired", "slack", now)
-        return "This request has expired; nothing was changed. Ask for it again if it is still needed."
-    return None
-
-
-def _resume(approval: Any, outcome: str, email: str) -> bool:
-    """Hand the decision to the waiting execution; False when it is not waiting any more."""
-    from botocore.exceptions import ClientError
-
-    from functions.core import clients
-
-    output = json.dumps({"decision": outcome, "approver": email, "reason": f"{outcome} in Slack"})
-    try:
-        clients.client("stepfunctions").send_task_success(taskToken=approval.token, output=output)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
-            log.info("approval %s: execution no longer waiting (%s)", approval.id, code)
-            return False
-        raise
-    return True
-
-
-def _close(approval: Any, outcome: str, by: str, now: float) -> None:
-    from functions.core import approvals
-
-    try:
-        approvals.decide(approval.id, outcome, by, now=now)
-    except approvals.AlreadyDecided:
-        return
-
-
-def _audit(approval: Any, outcome: str, email: str, now: float) -> None:
-    from functions.core import audit, clients
-
-    audit.record(
-        execution_id=approval.execution_id,
-        actor=email,
-        vendor="slack",
-        action=f"approval.{outcome}",
-        target=f"approval/{approval.id}",
-        before={"status": "pending", "requester": approval.requester},
-        after={"status": outcome, "decided_by": email, "decided_at": int(now)},
-        client=clients.client("dynamodb"),
-    )
+    return _answer(response_url, f"{verdict} by <@{user_id}>: {result.approval.summary}", replace_original=True)
 
 
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:

@@ -5,16 +5,18 @@ the workflow) or answers `status`, and reports back through the command's `respo
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from typing import Any
 
-from functions.core import clients, constants, vendors
+from functions.adapters import vendors
+from functions.core import clients, constants
+from functions.core.bus import publish
+from functions.core.manifest import REQUESTS
 from functions.core.runtime import config, logger
 from functions.ingress import commands
 from functions.ingress.access import may_run
-from functions.ingress.bus import publish
-from functions.ingress.routes import REQUESTS
 
 
 def deployed_workflows() -> dict[str, str]:
@@ -25,22 +27,21 @@ def deployed_workflows() -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def _request(
-    workflow: str, command: str, args: dict[str, Any], email: str | None, detail: dict[str, Any]
-) -> dict[str, Any]:
-    """The workflow's input for a sub-command's arguments: the same input as the other roads in."""
-    if workflow in ("onboarding", "offboarding"):
-        from functions.people.intake import from_command
-
-        return from_command(workflow, args, email, detail).model_dump(mode="json")
+def _request(command: str, args: dict[str, Any], email: str | None, detail: dict[str, Any]) -> dict[str, Any]:
+    """The workflow's input for a sub-command's arguments: the same input as the other roads in,
+    built by the function its manifest names (`to_input`), or the arguments themselves."""
+    spec = commands.subcommands()[command]
+    if spec.to_input:
+        module, _, function = spec.to_input.rpartition(".")
+        build = getattr(importlib.import_module(module), function)
+        return dict(build(args, email, detail))
     origin = {
         "kind": "slack",
         "user_id": detail.get("user_id"),
         "channel_id": detail.get("channel_id"),
         "response_url": detail.get("response_url"),
     }
-    base = {"targets": list(args.get("targets") or []), "dry_run": False} if command == "drill" else dict(args)
-    return {**base, "requested_by": email, "origin": origin}
+    return {**args, "dry_run": False, "requested_by": email, "origin": origin}
 
 
 def status_text(execution: str) -> str:
@@ -72,8 +73,9 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     slack = vendors.slack()
     user = slack.user_by_id(str(detail.get("user_id") or ""))
     email = user.email if user else None
-    if command not in commands.SUBCOMMANDS:
-        slack.respond(response_url, f"Unknown sub-command `{command}`.\n{commands.usage()}")
+    deployed = set(deployed_workflows())
+    if command not in commands.subcommands():
+        slack.respond(response_url, f"Unknown sub-command `{command}`.\n{commands.usage(deployed=deployed)}")
         return {"outcome": "unknown"}
     if not may_run(cfg, command, email):
         logger.info("refused", extra={"command": command, "user": detail.get("user_id"), "email": email})
@@ -82,13 +84,15 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     if command == "status":
         slack.respond(response_url, status_text(str(args.get("execution") or "")))
         return {"outcome": "status"}
-    workflow = commands.SUBCOMMANDS[command].workflow or ""
-    if workflow not in deployed_workflows():
+    workflow = commands.workflow_of(command) or ""
+    if workflow not in deployed:
         slack.respond(
-            response_url, f"`/platform {command}` is not available yet: the {workflow} workflow is not deployed."
+            response_url,
+            f"`/platform {command}` is not available: the {workflow} workflow is not deployed here"
+            " (`workflows:` in the configuration).",
         )
         return {"outcome": "unavailable"}
-    request = _request(workflow, command, args, email, detail)
+    request = _request(command, args, email, detail)
     event_id = publish(REQUESTS, f"{workflow}.requested", request)
     slack.respond(response_url, f"Started {workflow} for {email}; `/platform status` will follow it.")
     return {"outcome": "requested", "workflow": workflow, "event_id": event_id}

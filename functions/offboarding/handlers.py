@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core import vendors
-from functions.core.runtime import config, logger
+from functions.adapters import vendors
+from functions.core.observability import step
+from functions.core.runtime import config
 from functions.offboarding import steps
 from functions.offboarding.validate import validate as check
 from functions.people import report
@@ -32,7 +33,7 @@ def _ctx(event: dict[str, Any]) -> Context:
     return step_context(WORKFLOW, event)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     def check_request(state: WorkflowInput, github: GitHub) -> dict[str, Any]:
         return check(OffboardingRequest.model_validate(state.request), config(), vendors.okta(), github)
@@ -40,34 +41,34 @@ def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return validated(WORKFLOW, event, check_request)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def deactivate_okta(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return steps.deactivate_okta(_ctx(event), person_of(event), vendors.okta())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def remove_okta_groups(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return steps.remove_okta_groups(_ctx(event), person_of(event), vendors.okta())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def remove_aws_access(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     accounts = list(config().aws.accounts.values())
     return steps.remove_aws_access(_ctx(event), person_of(event), accounts, vendors.identity_center(), vendors.iam())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def remove_github(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return steps.remove_github(_ctx(event), person_of(event), config().github.org, vendors.github())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def remove_pagerduty(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     pagerduty = vendors.pagerduty() if config().pagerduty else None
     return steps.remove_pagerduty(_ctx(event), person_of(event), pagerduty)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def notify(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     cfg = config()
     sendgrid = vendors.sendgrid() if cfg.sendgrid else None
@@ -76,7 +77,7 @@ def notify(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return steps.notify(_ctx(event), person_of(event), lines, channel, slack=vendors.slack(), sendgrid=sendgrid)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     ctx, state = _ctx(event), WorkflowInput.model_validate(event["state"])
     person, lines = person_of(event), done_lines(WORKFLOW, event["state"])

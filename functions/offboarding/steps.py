@@ -129,22 +129,21 @@ def remove_pagerduty(ctx: Context, person: dict[str, Any], pagerduty: PagerDuty 
     if user is None:
         ctx.summary.append(f"{person['email']} has no PagerDuty user")
         return ctx.result()
-    if ctx.dry_run:
-        schedules = pagerduty.oncall_schedules_for_user(user.id)
-        ctx.would.append({"vendor": "pagerduty", "operation": "delete user", "target": f"pagerduty:user/{user.id}"})
-        note = f" (on schedules {', '.join(schedules)}: PagerDuty will refuse)" if schedules else ""
-        ctx.summary.append(f"would remove PagerDuty user {user.email}{note}")
+    # PagerDuty refuses to delete someone who is on call: a dry run warns of it beforehand.
+    schedules = pagerduty.oncall_schedules_for_user(user.id) if ctx.dry_run else []
+    note = f" (on schedules {', '.join(schedules)}: PagerDuty will refuse)" if schedules else ""
+    result = ctx.change(
+        "pagerduty",
+        "delete user",
+        f"pagerduty:user/{user.id}",
+        partial(pagerduty.remove_user, user.id),
+        line=f"removed PagerDuty user {user.email}{note}",
+        # remove_user says whether PagerDuty refused only by trying: a refusal changed nothing.
+        changed=lambda outcome: outcome.removed or outcome.already_absent,
+    )
+    if result is None:
         return ctx.result()
-    result = pagerduty.remove_user(user.id)
     if result.removed or result.already_absent:
-        # Already done by remove_user (it had to know whether PagerDuty refused): record it.
-        ctx.change(
-            "pagerduty",
-            "delete user",
-            f"pagerduty:user/{user.id}",
-            lambda: result,
-            line=f"removed PagerDuty user {user.email}",
-        )
         return ctx.result(kept_on_schedules=[])
     schedules = list(result.blocking_schedules)
     ctx.summary.append(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from functions.onboarding.validate import email_problem
 from functions.people import forms
+from functions.people.forms import email_problem
 from functions.people.models import OffboardingRequest
 
 if TYPE_CHECKING:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core import vendors
-from functions.core.runtime import config, logger
+from functions.adapters import vendors
+from functions.core.observability import step
+from functions.core.runtime import config
 from functions.onboarding import steps
 from functions.onboarding.validate import validate as check
 from functions.people import ledger, report
@@ -33,7 +34,7 @@ def _ctx(event: dict[str, Any]) -> Context:
     return step_context(WORKFLOW, event)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     def check_request(state: WorkflowInput, github: GitHub) -> dict[str, Any]:
         request = OnboardingRequest.model_validate(state.request)
@@ -42,45 +43,45 @@ def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return validated(WORKFLOW, event, check_request)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def create_okta_user(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return steps.create_okta_user(_ctx(event), person_of(event), vendors.okta())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def assign_okta_groups(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     person = person_of(event)
     return steps.assign_okta_groups(_ctx(event), person, config().teams[person["team"]].okta_groups, vendors.okta())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def grant_aws_access(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     cfg, person = config(), person_of(event)
     team = cfg.teams[person["team"]]
     return steps.grant_aws_access(_ctx(event), person, team, dict(cfg.aws.accounts), vendors.identity_center())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def add_github_teams(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     cfg, person = config(), person_of(event)
     teams = cfg.teams[person["team"]].github_teams
     return steps.add_github_teams(_ctx(event), person, cfg.github.org, teams, vendors.github())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def send_welcome(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     sendgrid = vendors.sendgrid() if config().sendgrid else None
     return steps.send_welcome(_ctx(event), person_of(event), sendgrid)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def notify_slack(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     cfg, person = config(), person_of(event)
     channel = cfg.teams[person["team"]].slack_channel or cfg.slack.channels.notifications
     return steps.notify_slack(_ctx(event), person, channel, vendors.slack())
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     """The summary comment, then close the issue (or answer in Slack); the execution's output."""
     ctx, state = _ctx(event), WorkflowInput.model_validate(event["state"])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from functions.people import forms
+from functions.people.forms import email_problem
 from functions.people.models import OnboardingRequest
 
 if TYPE_CHECKING:
@@ -16,17 +16,8 @@ if TYPE_CHECKING:
     from functions.adapters.okta import Okta
     from functions.core.config import PlatformConfig
 
-_EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 LABELS = {key: label for label, key in forms.ONBOARDING_FIELDS.items()}
 ACTIVE = {"ACTIVE", "PROVISIONED", "STAGED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"}
-
-
-def email_problem(label: str, value: str, domains: list[str]) -> str | None:
-    if not _EMAIL.match(value):
-        return f"**{label}** `{value}` is not an email address"
-    if value.rsplit("@", 1)[1].lower() not in domains:
-        return f"**{label}** `{value}` is not in an allowed domain ({', '.join(domains)})"
-    return None
 
 
 def split_name(full_name: str) -> tuple[str, str]:
@@ -60,7 +51,7 @@ def validate(
             problems.append(f"**Start date** `{request.start_date}` is not a date (YYYY-MM-DD)")
     if request.github_username and github.get_user(request.github_username) is None:
         problems.append(f"**GitHub username** `{request.github_username}` does not exist on GitHub")
-    if request.email and _EMAIL.match(request.email):
+    if request.email and forms.EMAIL.match(request.email):
         existing = okta.find_user(request.email)
         if existing is not None and existing.status in ACTIVE and owner("okta-user", request.email) != request_key:
             problems.append(f"`{request.email}` is already active in Okta ({existing.status.lower()})")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from functions.adapters import vendors
 from functions.adapters.errors import VendorError
-from functions.core import vendors
 from functions.people import ledger
 from functions.people.context import Context
 

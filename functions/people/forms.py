@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 NO_RESPONSE = "_No response_"
+EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _HEADING = re.compile(r"^[ \t]{0,3}###[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 # Field labels exactly as in .github/ISSUE_TEMPLATE/*.yml, and the request keys they fill.
@@ -54,3 +55,12 @@ def parse(body: str, fields: dict[str, str]) -> dict[str, str | None]:
             value = value.strip("<>").lower()
         values[key] = value
     return values
+
+
+def email_problem(label: str, value: str, domains: list[str]) -> str | None:
+    """Why a form's email field is not acceptable (None: it is)."""
+    if not EMAIL.match(value):
+        return f"**{label}** `{value}` is not an email address"
+    if value.rsplit("@", 1)[1].lower() not in domains:
+        return f"**{label}** `{value}` is not in an allowed domain ({', '.join(domains)})"
+    return None

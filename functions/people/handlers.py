@@ -8,42 +8,29 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core import vendors
+from functions.adapters import vendors
+from functions.core import metrics, registry
+from functions.core.observability import step
 from functions.core.runtime import config, logger
 from functions.people import ledger, report
 from functions.people.compensate import compensate as undo
 from functions.people.context import Context, context
-from functions.people.models import Origin, WorkflowInput
+from functions.people.models import Origin, StepState, WorkflowInput
 
 if TYPE_CHECKING:
     from functions.adapters.github import GitHub
 
-# The steps of each workflow in order, for compensation and to tell which one failed.
-ORDERS = {
-    "onboarding": [
-        "CreateOktaUser",
-        "AssignOktaGroups",
-        "GrantAwsAccess",
-        "AddGitHubTeams",
-        "SendWelcome",
-        "NotifySlack",
-    ],
-    "offboarding": [
-        "DeactivateOkta",
-        "RemoveOktaGroups",
-        "RemoveAwsAccess",
-        "RemoveGitHub",
-        "RemovePagerDuty",
-        "Notify",
-    ],
-}
+
+def step_order(workflow: str) -> tuple[str, ...]:
+    """The steps that change the world, in the definition's order (the workflow's manifest)."""
+    return registry.workflow(workflow).steps
 
 
-@logger.inject_lambda_context
+@step()
 def intake(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     """Route target for issue events: a request form becomes `<workflow>.requested`."""
-    from functions.ingress.bus import publish
-    from functions.ingress.routes import REQUESTS
+    from functions.core.bus import publish
+    from functions.core.manifest import REQUESTS
     from functions.people.intake import from_issue
 
     found = from_issue(event.get("detail") or {}, config().github.requests_repo)
@@ -88,19 +75,19 @@ def step_context(workflow: str, event: dict[str, Any]) -> Context:
 
 def person_of(event: dict[str, Any]) -> dict[str, Any]:
     """The person validation found, as the later steps work on them."""
-    return dict(event["state"]["validation"]["person"])
+    return StepState.model_validate(event["state"]).person
 
 
 def done_lines(workflow: str, state: dict[str, Any]) -> list[str]:
     """Every step's summary lines, in workflow order."""
     steps = state.get("steps") or {}
-    return [line for name in ORDERS[workflow] for line in (steps.get(name) or {}).get("summary", [])]
+    return [line for name in step_order(workflow) for line in (steps.get(name) or {}).get("summary", [])]
 
 
 def planned_calls(workflow: str, state: dict[str, Any]) -> list[dict[str, str]]:
     """In a dry run: every call the steps would have made, in workflow order."""
     steps = state.get("steps") or {}
-    return [call for name in ORDERS[workflow] for call in (steps.get(name) or {}).get("would", [])]
+    return [call for name in step_order(workflow) for call in (steps.get(name) or {}).get("would", [])]
 
 
 def summary_text(head: list[str], state: dict[str, Any], lines: list[str]) -> str:
@@ -111,28 +98,28 @@ def summary_text(head: list[str], state: dict[str, Any], lines: list[str]) -> st
     )
 
 
-def _ctx(event: dict[str, Any]) -> tuple[Context, WorkflowInput]:
+def _ctx(event: dict[str, Any]) -> tuple[Context, StepState]:
     state = event["state"]
-    return context(event["workflow"], state, event["execution_id"], config()), WorkflowInput.model_validate(state)
+    return context(event["workflow"], state, event["execution_id"], config()), StepState.model_validate(state)
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def report_invalid(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     ctx, state = _ctx(event)
-    problems = list(event["state"]["validation"]["problems"])
+    problems = state.validation.problems if state.validation else []
     if not ctx.dry_run:
         report.needs_info(ctx, state.origin, problems, vendors.github())
     return {"status": "needs-info", "problems": problems, "answered": ctx.summary}
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def report_decision(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     """The approval was denied, or nobody decided in time: say so and close the request."""
     ctx, state = _ctx(event)
     approval = event["state"].get("approval") or {}
-    if approval.get("decision") == "denied":
+    if state.approval and state.approval.decision == "denied":
         status = "denied"
-        text = f"This {ctx.workflow} request was denied by {approval.get('approver')}. Nothing was changed."
+        text = f"This {ctx.workflow} request was denied by {state.approval.approver}. Nothing was changed."
     else:
         status = "timed-out"
         text = (
@@ -142,23 +129,25 @@ def report_decision(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return {"status": status, "approval": approval, "answered": ctx.summary}
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def compensate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     ctx, _state = _ctx(event)
     if ctx.workflow == "onboarding" and not ctx.config.onboarding.compensate_on_failure:
         return {"undone": [], "not_undone": [], "skipped": "onboarding.compensate_on_failure is false"}
-    result = undo(ctx, event["state"].get("steps") or {}, ORDERS[ctx.workflow])
+    result = undo(ctx, event["state"].get("steps") or {}, list(step_order(ctx.workflow)))
     logger.info("compensated", extra=result)
+    if result.get("undone"):
+        metrics.count(metrics.COMPENSATED, workflow=ctx.workflow)
     return result
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_id")
+@step("execution_id")
 def report_failure(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     """What was done, what failed, what was undone: on the issue (or in Slack) and in the
     notifications channel. Returns the execution's failure cause."""
     ctx, state = _ctx(event)
     steps = event["state"].get("steps") or {}
-    order = ORDERS[ctx.workflow]
+    order = step_order(ctx.workflow)
     # Compensate runs (and records its result or error) only after a step's Catch.
     reached = "compensation" in event["state"] or "compensation_error" in event["state"]
     failed_step = next((name for name in order if name not in steps), "Finish") if reached else "before any change"

@@ -65,3 +65,13 @@ def from_command(
     )
     key = f"slack:{workflow}:{str(request.get('email') or '').lower()}"
     return WorkflowInput(request=request, origin=origin, request_key=key, requested_by=requested_by)
+
+
+def onboarding_input(args: dict[str, Any], requested_by: str | None, detail: dict[str, Any]) -> dict[str, Any]:
+    """The onboarding manifest's Slack command input (functions/onboarding/workflow.py)."""
+    return from_command("onboarding", args, requested_by, detail).model_dump(mode="json")
+
+
+def offboarding_input(args: dict[str, Any], requested_by: str | None, detail: dict[str, Any]) -> dict[str, Any]:
+    """The offboarding manifest's Slack command input (functions/offboarding/workflow.py)."""
+    return from_command("offboarding", args, requested_by, detail).model_dump(mode="json")

@@ -60,3 +60,32 @@ class WorkflowInput(_Model):
     request_key: str = Field(description="Identifies the request across re-runs: github:<repo>#<issue>, slack:...")
     requested_by: str | None = Field(default=None, description="Email of who asked, when known")
     dry_run: bool = False
+
+
+class Validation(_Model):
+    """What the Validate step found (`$.validation`): the problems, or the person to work on."""
+
+    ok: bool = False
+    problems: list[str] = Field(default_factory=list)
+    person: dict[str, Any] = Field(default_factory=dict)
+    requester: str | None = None
+
+
+class Decision(_Model):
+    """The approval's answer (`$.approval`), when the request needed one."""
+
+    decision: str | None = None
+    approver: str | None = None
+
+
+class StepState(WorkflowInput):
+    """The execution's state as the steps after Validate read it."""
+
+    validation: Validation | None = None
+    approval: Decision | None = None
+
+    @property
+    def person(self) -> dict[str, Any]:
+        if self.validation is None:
+            raise ValueError("the state has no validation: a step ran before Validate")
+        return dict(self.validation.person)

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
-from cdk_app import build
+from cdk_app import Platform, build
 from functions.core.config import load_config
 from functions.cost_alarm.assess import alarm_tier
 from functions.cost_alarm.models import Alarm
@@ -33,11 +33,17 @@ STOP_START = {
 
 
 @pytest.fixture(scope="module")
-def stacks() -> tuple[Any, Any]:
+def built() -> Platform:
     app = cdk.App(context={"config": "platform.example.yaml"})
     platform = build(app)
     app.synth()
-    return platform, app.node.find_child("PlatformAutomationBilling")
+    return platform
+
+
+@pytest.fixture(scope="module")
+def stacks(built: Platform) -> tuple[Any, Any]:
+    """The core stack and the billing stack."""
+    return built.core, built.billing
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +53,13 @@ def billing(stacks: tuple[Any, Any]) -> Template:
 
 @pytest.fixture(scope="module")
 def platform(stacks: tuple[Any, Any]) -> Template:
+    """The core stack's: the alarm ingest and the shared off-hours step (functions/compute/)."""
     return Template.from_stack(stacks[0])
+
+
+@pytest.fixture(scope="module")
+def off_hours(built: Platform) -> Template:
+    return Template.from_stack(built.workflows["off_hours"])
 
 
 def test_the_billing_stack_is_in_us_east_1_and_deployed_first(stacks: tuple[Any, Any]) -> None:
@@ -116,12 +128,12 @@ def test_the_alarm_ingest_subscribes_to_the_billing_topic_across_regions(platfor
     )
 
 
-def test_off_hours_schedules_send_their_action(platform: Template) -> None:
+def test_off_hours_schedules_send_their_action(off_hours: Template) -> None:
     for name, action, cron in (
         ("off_hours_stop", "stop", CONFIG.schedules.off_hours_stop),
         ("off_hours_start", "start", CONFIG.schedules.off_hours_start),
     ):
-        platform.has_resource_properties(
+        off_hours.has_resource_properties(
             "AWS::Scheduler::Schedule",
             {
                 "ScheduleExpression": cron,

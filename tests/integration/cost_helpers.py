@@ -16,8 +16,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from functions.core import vendors
-from functions.off_hours import store
+from functions.adapters import vendors
+from functions.compute import store
 from sandbox.engine import ROOT, Execution, LocalEngine
 
 CLOUDWATCH = ROOT / "events" / "cloudwatch"

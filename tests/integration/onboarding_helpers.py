@@ -358,7 +358,7 @@ def click(local: Local, approval_id: str, email: str, action: str = "approval.ap
 def aws_failure(operation: str, code: str = "InternalServerException", status: int = 500) -> Iterator[list[str]]:
     """Every `sso-admin <operation>` of the people workflows' Identity Center adapter fails with an
     AWS error (before any HTTP is sent, so botocore does not retry it). Yields the calls it failed."""
-    from functions.core import vendors
+    from functions.adapters import vendors
 
     client = vendors.identity_center().sso
     failed: list[str] = []

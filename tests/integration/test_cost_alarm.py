@@ -232,7 +232,14 @@ def test_a_critical_re_alarm_does_not_open_a_second_incident(engine: LocalEngine
     assert incidents(engine)[CRITICAL_KEY]["events"] == 3
     assert incidents(engine)[CRITICAL_KEY]["status"] == "triggered"
     assert len(reports(engine)) == 3  # every alarm is still reported
-    assert [e["action"] for e in audit.entries(runs[0].id) if e["vendor"] == "pagerduty"] == ["events.trigger"]
+    (paged,) = [e for e in audit.entries(runs[0].id) if e["vendor"] == "pagerduty"]
+    assert (paged["action"], paged["target"], paged["actor"], paged["requester"]) == (
+        "events.trigger",
+        CRITICAL_KEY,
+        "cost-alarm",
+        "alarm:billing-critical",
+    )
+    assert json.loads(paged["after"])["severity"] == "critical"
 
 
 def test_the_alarm_back_to_ok_resolves_the_incident(engine: LocalEngine) -> None:
@@ -248,6 +255,9 @@ def test_the_alarm_back_to_ok_resolves_the_incident(engine: LocalEngine) -> None
     assert CRITICAL_KEY in ok.output["pagerduty"]["dedup_keys"]  # the month it fired, whatever month it is now
     assert sent == []  # an OK costs no Cost Explorer request
     assert [(e["event_action"], e["dedup_key"]) for e in pagerduty_calls(ok)][-1][0] == "resolve"
+    (resolved,) = [e for e in audit.entries(ok.id) if e["vendor"] == "pagerduty"]
+    assert (resolved["action"], resolved["requester"]) == ("events.resolve", "alarm:billing-critical")
+    assert CRITICAL_KEY in resolved["target"]
     last = reports(engine)[-1]
     assert last["text"] == "AWS cost alarm billing-critical is back to OK"
     assert "Remediate?" in [s.name for s in ok.steps]

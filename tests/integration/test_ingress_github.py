@@ -149,3 +149,52 @@ def test_the_scheduled_sweeper_asks_github_to_redeliver_what_failed(local):
     assert swept["error"] is None, swept["result"]
     assert {first["guid"], second["guid"]} <= set(swept["result"]["redelivered"])
     assert github.state()["hooks"][str(ORG_HOOK_ID)]["failed"] == []
+
+
+# --- the bus refuses what EventBridge refuses ----------------------------------------------------
+
+
+def test_entries_over_256_kb_are_refused_as_eventbridge_refuses_them(local):
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from functions.core.bus import PublishError, publish
+
+    engine, _ = local
+    events = boto3.client("events", region_name=engine.region)
+    before = len(engine.bus.deliveries)
+    entry = {"Source": "platform.requests", "DetailType": "dr_drill.requested", "EventBusName": "default"}
+    detail = {"targets": ["orders"], "note": "x" * (256 * 1024)}
+    with pytest.raises(ClientError) as refused:
+        events.put_events(Entries=[{**entry, "Detail": json.dumps(detail)}])
+    assert refused.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Total size of the entries in the request is over the limit.",
+    }
+    with pytest.raises(PublishError, match="over the limit"):
+        publish("platform.requests", "dr_drill.requested", detail)
+    # An entry EventBridge answers with an ErrorCode (no Source) starts nothing either.
+    answer = events.put_events(Entries=[{"DetailType": "dr_drill.requested", "Detail": "{}"}])
+    assert answer["FailedEntryCount"] == 1
+    assert len(engine.bus.deliveries) == before
+    # Just under the limit goes through.
+    publish("platform.requests", "dr_drill.requested", {"targets": ["orders"], "note": "x" * (255 * 1024)})
+    (delivered,) = engine.bus.deliveries[before:]
+    assert (delivered["detail_type"], delivered["routed_to"]) == ("dr_drill.requested", ["workflow:dr_drill"])
+
+
+def test_a_delivery_too_large_for_the_bus_is_503_and_published_by_a_redelivery_once_it_fits(local, issue_opened):
+    engine, url = local
+    # Under GitHub's 65,536-character limit, but every "é" is 6 bytes once JSON-escaped on the bus.
+    too_large = {**issue_opened, "issue": {**issue_opened["issue"], "number": 4242, "body": "é" * 50_000}}
+    body = json.dumps(too_large).encode()
+    guid = str(uuid.uuid4())
+    before = len(deliveries(engine))
+    status, answer = post(url, body, github_headers(body, "issues", guid))
+    assert (status, answer) == (503, {"error": "the event bus is unavailable; the delivery will be retried"})
+    assert len(deliveries(engine)) == before
+    # The refusal left no idempotency record: the same delivery id is published once it fits.
+    fits = json.dumps({**too_large, "issue": {**too_large["issue"], "body": "é" * 100}}).encode()
+    status, answer = post(url, fits, github_headers(fits, "issues", guid))
+    assert status == 202, answer
+    assert len(deliveries(engine)) == before + 1

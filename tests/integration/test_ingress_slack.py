@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.core import approvals, audit
+from functions.core import approvals, audit, constants
 from sandbox.engine import Decision, LocalEngine, manual_policy
 from sandbox.fakes.org import load_org
 from sandbox.server import serve_in_background
@@ -127,11 +127,15 @@ def test_someone_who_may_not_run_a_command_is_told_so(local):
     assert len(engine.executions) == before
 
 
-def test_a_workflow_that_is_not_deployed_yet_is_said_so(local):
+def test_a_workflow_that_is_not_deployed_is_said_so(local, monkeypatch):
     engine, url = local
-    _, _, response_url = command(engine, url, "access-review", APPROVER)
+    # An organisation that deploys only the DR drill (`workflows: [dr_drill]`).
+    deployed = {"dr_drill": json.loads(engine.dispatcher.environment[constants.STATE_MACHINES])["dr_drill"]}
+    monkeypatch.setitem(engine.dispatcher.environment, constants.STATE_MACHINES, json.dumps(deployed))
+    _, _, response_url = command(engine, url, "cost", APPROVER)
     (reply,) = wait_until(lambda: responses(engine, response_url), what="the reply")
-    assert "not available yet: the access_review workflow is not deployed" in reply["text"]
+    assert "`/platform cost` is not available: the cost_alarm workflow is not deployed here" in reply["text"]
+    assert not [e for e in engine.executions.values() if e.workflow == "cost_alarm"]
 
 
 # --- approvals -------------------------------------------------------------------------------------

@@ -95,6 +95,11 @@ def test_a_leaver_loses_every_access_and_the_request_is_closed(engine):
     assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
     assert "is offboarded" in closed["comments"][-1]
     entries = audit.entries(execution.id)
+    # Dev's decision (the engine's policy answers as a configured approver, audited as a click) ...
+    (decision,) = [e for e in entries if e["action"] == "approval.approved"]
+    assert decision["actor"] == "dev.patel@example.com"
+    entries.remove(decision)
+    # ... then every change, on Maria's request and his approval.
     assert {e["action"] for e in entries} >= {"clear sessions", "deactivate user", "iam UpdateAccessKey"}
     assert all(e["approver"] == "dev.patel@example.com" for e in entries if "approver" in e)
     assert all(e.get("requester") == "maria.lopez@example.com" for e in entries)
@@ -142,6 +147,22 @@ def test_a_dry_run_plans_and_changes_nothing(engine):
     assert {("okta", "deactivate user"), ("github", "remove org membership")} <= operations
     assert mutations(mark) == []
     assert fakes(engine)["okta"].state()["users"]["eva.haddad@example.com"]["status"] == "ACTIVE"
+
+
+def test_a_dry_run_warns_that_pagerduty_will_refuse_someone_on_call(engine):
+    event = offboarding_input(engine, "dev.patel@example.com", "devpatel")
+    mark = calls.mark()
+    execution = engine.run("offboarding", event, dry_run=True)
+    assert execution.status == "SUCCEEDED", execution.cause
+    operations = {(c["vendor"], c["operation"]) for c in execution.output["calls"]}
+    assert ("pagerduty", "delete user") in operations
+    assert (
+        "would remove PagerDuty user dev.patel@example.com (on schedules Platform primary: PagerDuty will refuse)"
+        in execution.output["summary"]
+    )
+    assert mutations(mark) == []
+    assert [e for e in audit.entries(execution.id) if e["vendor"] == "pagerduty"] == []
+    assert "dev.patel@example.com" in fakes(engine)["pagerduty"].state()["users"]
 
 
 def test_a_re_run_changes_nothing_more(engine):

@@ -131,8 +131,12 @@ def test_the_recorded_delivery_onboards_jane_everywhere(engine: LocalEngine) -> 
     for line in execution.output["summary"]:
         assert f"- {line}" in comment
 
-    # The audit trail: every mutation, on Maria's request (the issue's author) and Dev's approval.
+    # The audit trail: Dev's decision (the engine's policy answered as him, through the rules of
+    # the Slack buttons), then every mutation, on Maria's request (the issue's author) and his approval.
     entries = audit_of(execution)
+    (decision,) = [e for e in entries if e["action"] == "approval.approved"]
+    assert (decision["actor"], decision["vendor"]) == (DEV, "local-engine")
+    entries.remove(decision)
     assert {(e["requester"], e["approver"]) for e in entries} == {(MARIA, DEV)}
     assert Counter(e["vendor"] for e in entries) == {"okta": 3, "aws": 3, "github": 5, "sendgrid": 1, "slack": 1}
     # ... and the calls log agrees: each vendor mutation is audited (the one more Slack post is the
@@ -173,6 +177,24 @@ def test_maria_asks_so_only_dev_may_approve_and_his_click_resumes_it(local: Loca
     (decision,) = [e for e in entries if e["action"] == "approval.approved"]
     assert decision["actor"] == DEV
     assert {e["approver"] for e in entries if e["action"] != "approval.approved"} == {DEV}
+
+
+@pytest.mark.parametrize("named", [None, MARIA], ids=["nobody-named", "the-requester-named"])
+def test_the_engines_policy_answers_as_a_configured_approver_never_the_requester(
+    engine: LocalEngine, named: str | None
+) -> None:
+    """`run --approve approved` (no approver named) and a policy that names the requester both
+    decide as one of the request's approvers: Maria asked, so Dev, through the buttons' rules."""
+    engine.approvals = fixed_policy("approved") if named is None else fixed_policy("approved", named)
+    hire = new_hire("platform")
+    execution = engine.run("onboarding", start_input(engine, hire_delivery(hire)))
+
+    assert execution.status == "SUCCEEDED", explain(execution)
+    (request,) = approvals.for_execution(execution.id)
+    assert (request.status, request.decided_by, request.requester) == ("approved", DEV, MARIA)
+    (decision,) = [e for e in audit_of(execution) if e["action"] == "approval.approved"]
+    assert (decision["actor"], decision["target"]) == (DEV, f"approval/{request.id}")
+    assert f"Approved by {DEV}." in issue(engine, hire.issue)["comments"][0]
 
 
 # --- 2. an invalid form, then the edit that fixes it ---------------------------------------------

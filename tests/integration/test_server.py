@@ -11,17 +11,33 @@ from typing import Any
 
 import pytest
 
+from functions.core import approvals, audit
 from sandbox.engine import LocalEngine, manual_policy
 from sandbox.fakes.credentials import PAGERDUTY_API_TOKEN
 from sandbox.server import serve_in_background
+from tests.integration.ingress_helpers import button_click, post, slack_headers
 
+REQUESTER, APPROVER, OTHER_APPROVER = "sam.okafor@example.com", "maria.lopez@example.com", "dev.patel@example.com"
+# The real approval step (RequestApproval stores the request and posts it to the Slack fake).
 APPROVAL = {
     "StartAt": "Ask",
     "States": {
         "Ask": {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": "RequestApproval", "Payload": {"token.$": "$$.Task.Token"}},
+            "Parameters": {
+                "FunctionName": "RequestApproval",
+                "Payload": {
+                    "token.$": "$$.Task.Token",
+                    "execution_id.$": "$$.Execution.Name",
+                    "workflow": "server_approval",
+                    "summary": "Give Sam admin on production for a day",
+                    "requester": REQUESTER,
+                    "approvers": [APPROVER, OTHER_APPROVER],
+                    "timeout_s": 3600,
+                },
+            },
+            "TimeoutSeconds": 3600,
             "ResultPath": "$.approval",
             "End": True,
         }
@@ -30,13 +46,17 @@ APPROVAL = {
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with LocalEngine(approvals=manual_policy) as engine:
-        engine.dispatcher.register("RequestApproval", lambda event, context: {"posted": True})
-        engine.machine_arn("server_approval", json.dumps(APPROVAL))
-        server, url = serve_in_background(engine)
-        yield url
-        server.shutdown()
+def engine() -> Iterator[LocalEngine]:
+    with LocalEngine(approvals=manual_policy) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def base_url(engine: LocalEngine) -> Iterator[str]:
+    engine.machine_arn("server_approval", json.dumps(APPROVAL))
+    server, url = serve_in_background(engine)
+    yield url
+    server.shutdown()
 
 
 def call(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
@@ -71,15 +91,74 @@ def test_started_execution_is_listed_and_detailed(base_url: str) -> None:
     assert started["id"] in [e["id"] for e in listed["executions"]]
 
 
-def test_pending_approval_is_answered_through_the_api(base_url: str) -> None:
+def waiting_for_approval(base_url: str) -> tuple[str, str]:
+    """An execution of the real approval step, waiting: (its id, its URL)."""
     _, started = call(f"{base_url}/executions", {"workflow": "server_approval", "event": {}})
     url = f"{base_url}/executions/{started['id']}"
     waiting = wait_for(url, lambda b: b["pending_approvals"])
     assert waiting["status"] == "RUNNING"
-    status, answer = call(f"{url}/approval", {"decision": "denied", "approver": "maria.lopez@example.com"})
+    return started["id"], url
+
+
+def test_pending_approval_is_answered_through_the_api(base_url: str) -> None:
+    execution_id, url = waiting_for_approval(base_url)
+    body = {"decision": "denied", "approver": OTHER_APPROVER, "reason": "not without a ticket"}
+    status, answer = call(f"{url}/approval", body)
     assert (status, answer["decision"]) == (200, "denied")
     done = wait_for(url, lambda b: b["status"] != "RUNNING")
-    assert done["output"]["approval"] == {"decision": "denied", "approver": "maria.lopez@example.com", "reason": ""}
+    assert done["output"]["approval"] == {
+        "decision": "denied",
+        "approver": OTHER_APPROVER,
+        "reason": "not without a ticket",
+    }
+    # Decided on the request the approval step stored, and audited, as a click in Slack is.
+    (request,) = approvals.for_execution(execution_id)
+    assert (request.status, request.decided_by, request.reason) == ("denied", OTHER_APPROVER, "not without a ticket")
+    (entry,) = [e for e in audit.entries(execution_id) if e["action"] == "approval.denied"]
+    assert (entry["actor"], entry["target"]) == (OTHER_APPROVER, f"approval/{request.id}")
+
+
+def test_only_the_requests_approvers_decide_and_only_once(engine: LocalEngine, base_url: str) -> None:
+    execution_id, url = waiting_for_approval(base_url)
+    status, answer = call(f"{url}/approval", {"decision": "approved", "approver": REQUESTER})
+    assert (status, answer) == (403, {"error": "You cannot decide your own request; one of the approvers must."})
+    status, answer = call(f"{url}/approval", {"decision": "approved", "approver": "someone@example.com"})
+    assert status == 403
+    assert answer["error"] == f"Only the approvers of this request may decide it: {OTHER_APPROVER}, {APPROVER}."
+    (request,) = approvals.for_execution(execution_id)
+    assert request.status == "pending"
+    assert call(url)[1]["status"] == "RUNNING"
+
+    status, answer = call(f"{url}/approval", {"decision": "approved", "approver": APPROVER.upper()})
+    assert (status, answer["decision"]) == (200, "approved")
+    done = wait_for(url, lambda b: b["status"] != "RUNNING")
+    assert (done["status"], done["output"]["approval"]["approver"]) == ("SUCCEEDED", APPROVER)
+    # Decided once: the execution waits for nothing any more, and the Slack button says who decided.
+    status, answer = call(f"{url}/approval", {"decision": "denied", "approver": OTHER_APPROVER})
+    assert status == 409
+    assert "no pending approval" in answer["error"]
+    slack = engine.vendors.fakes["slack"]  # type: ignore[union-attr]
+    body = button_click("approval.deny", request.id, slack.user_id(OTHER_APPROVER), slack.response_url())
+    _, clicked = post(f"{base_url}/slack/interactions", body, slack_headers(body))
+    assert clicked["text"] == f"This request was already approved by {APPROVER}."
+    assert approvals.get(request.id).status == "approved"  # type: ignore[union-attr]
+
+
+def test_a_timeout_lets_the_waiting_task_time_out(base_url: str) -> None:
+    _, url = waiting_for_approval(base_url)
+    status, answer = call(f"{url}/approval", {"decision": "timeout"})
+    assert (status, answer["decision"]) == (200, "timeout")
+    done = wait_for(url, lambda b: b["status"] != "RUNNING")
+    assert (done["status"], done["error"]) == ("FAILED", "States.Timeout")
+
+
+def test_an_execution_waiting_for_nothing_is_409(base_url: str) -> None:
+    _, started = call(f"{base_url}/executions", {"workflow": "dr_drill", "event": {"targets": ["orders"]}})
+    url = f"{base_url}/executions/{started['id']}"
+    wait_for(url, lambda b: b["status"] != "RUNNING")
+    status, answer = call(f"{url}/approval", {"decision": "approved", "approver": APPROVER})
+    assert status == 409
+    assert answer["error"] == f"execution {started['id']} has no pending approval"
 
 
 def test_sandbox_state_shows_calls_log_and_aws_resources(base_url: str) -> None:
@@ -122,7 +201,8 @@ def test_sandbox_state_shows_calls_log_and_aws_resources(base_url: str) -> None:
         ("/executions", {"workflow": "no_such_flow", "event": {}}, None, 404),
         ("/executions", {"event": {}}, None, 400),
         ("/executions/x/approval", {"decision": "maybe"}, None, 400),
-        ("/executions/x/approval", {"decision": "approved"}, None, 409),
+        ("/executions/x/approval", {"decision": "approved"}, None, 400),
+        ("/executions/x/approval", {"decision": "approved", "approver": APPROVER}, None, 404),
     ],
 )
 def test_bad_requests_get_clear_4xx_answers(

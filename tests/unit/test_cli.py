@@ -77,7 +77,9 @@ def test_an_invalid_config_exits_2(event_file: Path, tmp_path: Path, capsys: pyt
 def test_workflows_lists_the_state_machines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["workflows"]) == 0
 
-    assert "dr_drill" in capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out
+    assert "dr_drill" in out.split()
+    assert "/platform onboard" in out
 
 
 def test_run_json_prints_exactly_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,11 +24,9 @@ ONBOARD = (
         ("help", "help", {}),
         ("HELP", "help", {}),
         ("cost", "cost", {}),
-        ("access-review", "access-review", {}),
         ("drill", "drill", {"targets": []}),
         ("drill orders customers", "drill", {"targets": ["orders", "customers"]}),
         ("status dr_drill-20261125T100000-abc123", "status", {"execution": "dr_drill-20261125T100000-abc123"}),
-        ("deploy web 1.5.0", "deploy", {"app": "web", "version": "1.5.0"}),
         (
             ONBOARD,
             "onboard",
@@ -59,8 +57,7 @@ def test_good_commands(text, name, args):
         ("launch rockets", None, "unknown sub-command `launch`"),
         ("status", "status", "expected 1 argument(s), got 0"),
         ("status a b", "status", "expected 1 argument(s), got 2"),
-        ("deploy web", "deploy", "expected 2 argument(s), got 1"),
-        ("deploy web 1.0 extra", "deploy", "expected 2 argument(s), got 3"),
+        ("access-review", None, "unknown sub-command `access-review`"),  # no such workflow yet
         ("drill ../etc", "drill", "is not a valid target"),
         ("onboard email=jane@example.com", "onboard", "missing name, github, team, manager, start"),
         (ONBOARD.replace("email=jane.doe@example.com", "email=jane"), "onboard", "`email=jane` is not valid"),
@@ -79,9 +76,25 @@ def test_bad_commands_say_what_is_wrong(text, subcommand, message):
 
 def test_usage_lists_every_subcommand():
     text = commands.usage()
-    for name in commands.SUBCOMMANDS:
+    for name in commands.subcommands():
         assert f"/platform {name}" in text
-    assert commands.usage("deploy") == "Usage: `/platform deploy <app> <version>`"
+    assert commands.usage("drill") == "Usage: `/platform drill [target ...]`"
+
+
+def test_the_subcommands_are_the_builtins_and_the_manifests():
+    from functions.core import registry
+
+    declared = {wf.command.name for wf in registry.workflows().values() if wf.command}
+    assert set(commands.subcommands()) == {"help", "status"} | declared
+    assert {"onboard", "offboard", "cost", "drill"} <= declared
+
+
+def test_help_offers_only_the_deployed_workflows():
+    text = commands.usage(deployed={"dr_drill"})
+    assert "/platform drill" in text
+    assert "/platform onboard" not in text
+    assert "/platform status" in text
+    assert "/platform help" in text
 
 
 @settings(max_examples=400, deadline=None)
@@ -91,7 +104,7 @@ def test_any_text_parses_or_is_a_usage_error(text):
         command = commands.parse(text)
     except commands.UsageError:
         return
-    assert command.name in commands.SUBCOMMANDS
+    assert command.name in commands.subcommands()
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +130,11 @@ def test_default_access(config, subcommand, email, allowed):
 
 
 def test_access_by_team_and_email(example_data, write_config):
-    example_data["slack"]["access"] = {"deploy": ["team:product", "ops@example.com"], "cost": ["*"]}
+    example_data["slack"]["access"] = {"onboard": ["team:product", "ops@example.com"], "cost": ["*"]}
     config = load_config(write_config(example_data))
-    assert may_run(config, "deploy", "sam.okafor@example.com")
-    assert may_run(config, "deploy", "ops@example.com")
-    assert not may_run(config, "deploy", "maria.lopez@example.com")  # approver of another team
+    assert may_run(config, "onboard", "sam.okafor@example.com")
+    assert may_run(config, "onboard", "ops@example.com")
+    assert not may_run(config, "onboard", "maria.lopez@example.com")  # approver of another team
     assert may_run(config, "cost", "whoever@example.com")
     assert may_run(config, "drill", "maria.lopez@example.com")  # not listed: keeps its default
 
@@ -129,13 +142,14 @@ def test_access_by_team_and_email(example_data, write_config):
 def test_access_entries_are_checked(example_data, write_config):
     from functions.core.config import ConfigError
 
-    example_data["slack"]["access"] = {"deploy": ["team:nope", "not a principal"], "launch": ["*"]}
+    example_data["slack"]["access"] = {"drill": ["team:nope", "not a principal"], "launch": ["*"]}
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(example_data))
     text = "\n".join(caught.value.problems)
-    assert "slack.access.deploy.0: unknown team 'nope'" in text
-    assert "slack.access.launch" in text
-    example_data["slack"]["access"] = {"deploy": ["not a principal"]}
+    assert "slack.access.drill.0: unknown team 'nope'" in text
+    assert "slack.access" in text
+    assert "'launch' is not a sub-command" in text
+    example_data["slack"]["access"] = {"drill": ["not a principal"]}
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(example_data))
     assert "'not a principal' is not '*', 'approvers', 'team:<name>' or an email address" in caught.value.problems[0]

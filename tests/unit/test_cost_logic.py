@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from functions.adapters.aws_compute import ActionResult, Resource
+from functions.compute.actions import error_message, retryable, why_not_running
 from functions.core.config import ConfigError, CostTier, load_config
 from functions.cost_alarm.assess import NotACostTrigger, alarm_tier, as_of, dedup_key, parse, tier_reached
 from functions.cost_alarm.message import blocks, headline
 from functions.cost_alarm.models import Alarm, Assessment, Remediation, ServiceCost, Tier
-from functions.off_hours.schedule import error_message, local_date, retryable, why_not_running
+from functions.off_hours.schedule import local_date
 from sandbox.engine import DEFAULT_CONFIG
 
 TIERS = [

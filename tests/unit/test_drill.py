@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from functions.core import audit, constants
+from functions.core.change import ChangeContext
 from functions.core.config import PlatformConfig, load_config
 from functions.dr_drill import drill
 from functions.dr_drill.models import Cleanup, Job, JobResult, Restore, Verification
@@ -56,6 +57,10 @@ def item_count(ddb: Any, table: str) -> int:
 
 def audit_actions(ddb: Any, execution_id: str = EXECUTION) -> list[str]:
     return [e["action"] for e in audit.entries(execution_id, client=ddb)]
+
+
+def changes(ddb: Any, *, dry_run: bool = False) -> ChangeContext:
+    return drill.change_context(EXECUTION, dry_run, ddb)
 
 
 def plan_job(config: PlatformConfig, ddb: Any, target: str = "orders") -> Job:
@@ -125,7 +130,7 @@ def test_restore_table_names_are_safe_and_bounded() -> None:
 def test_start_restore_restores_the_backup_into_a_drill_table(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb)
 
-    restore = drill.start_restore(job, EXECUTION, False, ddb)
+    restore = drill.start_restore(job, changes(ddb), ddb)
 
     assert restore.status in {"CREATING", "ACTIVE"}
     assert restore.started_at is not None
@@ -143,9 +148,9 @@ def test_start_restore_restores_the_backup_into_a_drill_table(config: PlatformCo
 def test_start_restore_is_idempotent(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb)
 
-    first = drill.start_restore(job, EXECUTION, False, ddb)
+    first = drill.start_restore(job, changes(ddb), ddb)
     ddb.put_item(TableName=job.restore_table, Item={"id": {"S": "written-between-attempts"}})
-    second = drill.start_restore(job, EXECUTION, False, ddb)
+    second = drill.start_restore(job, changes(ddb), ddb)
 
     assert second.note == "already restoring"
     assert second.status == "ACTIVE"
@@ -160,7 +165,7 @@ def test_start_restore_in_a_dry_run_changes_nothing(config: PlatformConfig, ddb:
     job = plan_job(config, ddb)
     before = tables(ddb)
 
-    restore = drill.start_restore(job, EXECUTION, True, ddb)
+    restore = drill.start_restore(job, changes(ddb, dry_run=True), ddb)
 
     assert restore.status == "SKIPPED"
     assert restore.note == f"dry run: would restore {job.backup_arn} into {job.restore_table}"
@@ -171,7 +176,7 @@ def test_start_restore_in_a_dry_run_changes_nothing(config: PlatformConfig, ddb:
 def test_start_restore_skips_a_job_with_a_problem(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb).model_copy(update={"problem": "no AVAILABLE backup of table orders"})
 
-    restore = drill.start_restore(job, EXECUTION, False, ddb)
+    restore = drill.start_restore(job, changes(ddb), ddb)
 
     assert (restore.status, restore.note) == ("SKIPPED", "no AVAILABLE backup of table orders")
     assert job.restore_table not in tables(ddb)
@@ -200,7 +205,7 @@ def test_check_restore_times_out_after_max_polls(config: PlatformConfig, ddb: An
 
 def test_check_restore_accepts_an_active_table_on_the_last_poll(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb).model_copy(update={"max_polls": 2})
-    started = drill.start_restore(job, EXECUTION, False, ddb)
+    started = drill.start_restore(job, changes(ddb), ddb)
 
     checked = drill.check_restore(job, started.model_copy(update={"polls": 1}), ddb)
 
@@ -213,7 +218,7 @@ def test_check_restore_accepts_an_active_table_on_the_last_poll(config: Platform
 
 def test_verify_counts_the_restored_items(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb)
-    drill.start_restore(job, EXECUTION, False, ddb)
+    drill.start_restore(job, changes(ddb), ddb)
 
     verification = drill.verify(job, ddb)
 
@@ -223,7 +228,7 @@ def test_verify_counts_the_restored_items(config: PlatformConfig, ddb: Any) -> N
 
 def test_verify_fails_below_min_items(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb).model_copy(update={"min_items": 500})
-    drill.start_restore(job, EXECUTION, False, ddb)
+    drill.start_restore(job, changes(ddb), ddb)
 
     verification = drill.verify(job, ddb)
 
@@ -237,19 +242,30 @@ def test_verify_fails_below_min_items(config: PlatformConfig, ddb: Any) -> None:
 
 def test_cleanup_deletes_the_drill_table_and_records_it(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb)
-    drill.start_restore(job, EXECUTION, False, ddb)
+    drill.start_restore(job, changes(ddb), ddb)
 
-    result = drill.cleanup(job, EXECUTION, ddb)
+    result = drill.cleanup(job, changes(ddb), ddb)
 
     assert result == Cleanup(deleted=True)
     assert job.restore_table not in tables(ddb)
     assert audit_actions(ddb) == ["dynamodb:RestoreTableFromBackup", "dynamodb:DeleteTable"]
 
 
+def test_cleanup_in_a_dry_run_says_what_it_would_delete_and_deletes_nothing(config: PlatformConfig, ddb: Any) -> None:
+    job = plan_job(config, ddb)
+    drill.start_restore(job, changes(ddb), ddb)
+
+    result = drill.cleanup(job, changes(ddb, dry_run=True), ddb)
+
+    assert result == Cleanup(deleted=False, note=f"dry run: would delete {job.restore_table}")
+    assert job.restore_table in tables(ddb)
+    assert audit_actions(ddb) == ["dynamodb:RestoreTableFromBackup"]
+
+
 def test_cleanup_with_nothing_to_delete(config: PlatformConfig, ddb: Any) -> None:
     job = plan_job(config, ddb)
 
-    assert drill.cleanup(job, EXECUTION, ddb) == Cleanup(deleted=False, note="nothing to delete")
+    assert drill.cleanup(job, changes(ddb), ddb) == Cleanup(deleted=False, note="nothing to delete")
     assert audit_actions(ddb) == []
 
 
@@ -265,7 +281,7 @@ def test_cleanup_refuses_tables_that_are_not_drill_tables(config: PlatformConfig
     job = plan_job(config, ddb).model_copy(update={"restore_table": table})
 
     with pytest.raises(drill.UnsafeCleanupError, match=f"refusing to delete {table}"):
-        drill.cleanup(job, EXECUTION, ddb)
+        drill.cleanup(job, changes(ddb), ddb)
 
     assert table in tables(ddb)
     assert audit_actions(ddb) == []
@@ -315,7 +331,7 @@ def test_report_stores_the_evidence_and_records_it(config: PlatformConfig, ddb: 
     results = [_result(planned.jobs[0]), _result(planned.jobs[1], verified=False)]
     s3 = boto3.client("s3", region_name=REGION)
 
-    outcome = drill.report(planned, results, resources.evidence_bucket, s3, ddb)
+    outcome = drill.report(planned, results, resources.evidence_bucket, s3, changes(ddb))
 
     assert outcome["passed"] is False
     assert outcome["summary"] == "drill: 1/2 targets passed"

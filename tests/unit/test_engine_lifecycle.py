@@ -51,3 +51,47 @@ def test_handlers_get_new_clients_for_each_engine(monkeypatch: pytest.MonkeyPatc
         assert inside is not before
         assert runtime.dynamodb() is inside  # still cached while the engine runs
         assert "platform-automation-audit" in inside.list_tables()["TableNames"]
+
+
+def test_executions_still_running_are_stopped_with_the_engine() -> None:
+    """Nothing keeps running on a dead moto world: an execution waiting for its approval (which
+    moto's StopExecution alone leaves waiting) and its follower end with the engine."""
+    import json
+    import threading
+
+    from sandbox.engine import manual_policy
+
+    waits = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "RequestApproval", "Payload": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 86400,
+                "End": True,
+            }
+        },
+    }
+    with LocalEngine(approvals=manual_policy, seed=False, vendors=False) as engine:
+        engine.dispatcher.register("RequestApproval", lambda event, context: {"posted": True})
+        execution = engine.start("waits", {}, definition=json.dumps(waits))
+        for _ in range(1000):
+            if execution.pending:
+                break
+            threading.Event().wait(0.01)
+        assert execution.pending, "the approval never became pending"
+        stopped: list[str] = []
+        seen_by_moto: list[str] = []
+        sfn = engine.sfn
+        real_stop, real_describe = sfn.stop_execution, sfn.describe_execution
+        sfn.stop_execution = lambda **kw: stopped.append(kw["executionArn"]) or real_stop(**kw)
+        sfn.describe_execution = lambda **kw: seen_by_moto.append((d := real_describe(**kw))["status"]) or d
+
+    assert stopped == [execution.arn]
+    assert seen_by_moto[-1] == "ABORTED"  # moto's program ended, not only the engine's record
+    assert execution.done.is_set()
+    assert (execution.status, execution.error) == ("ABORTED", "Engine.Stopped")
+    assert execution.stopped is not None
+    assert execution.pending == []
+    assert not [t for t in threading.enumerate() if t.name == f"follow:{execution.id}" and t.is_alive()]

@@ -1,7 +1,9 @@
-"""The DR drill's Lambdas (the catalog, functions/catalog.py, lists every workflow's)."""
+"""The DR drill: on a schedule (or `/platform drill`), the newest backup of each DR target is
+really restored into a drill-* table, verified, timed against its RTO/RPO, deleted and reported."""
 
 from __future__ import annotations
 
+from functions.core.manifest import NAME, REQUESTS, SCHEDULE, Route, Schedule, SlackCommand, Workflow
 from functions.core.spec import LambdaSpec
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
@@ -12,7 +14,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         aws_actions=("dynamodb:DescribeBackup",),
         unscoped_actions=("dynamodb:ListBackups",),
         aws_scope="dr_tables",
-        workflows=("dr_drill",),
     ),
     LambdaSpec(
         name="DrDrillStartRestore",
@@ -31,7 +32,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         ),
         aws_scope="dr_tables",
         resources=("audit_table",),
-        workflows=("dr_drill",),
     ),
     LambdaSpec(
         name="DrDrillCheckRestore",
@@ -39,7 +39,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Reports whether a drill table has finished restoring",
         aws_actions=("dynamodb:DescribeTable",),
         aws_scope="dr_tables",
-        workflows=("dr_drill",),
     ),
     LambdaSpec(
         name="DrDrillVerify",
@@ -49,7 +48,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         memory_mb=512,
         aws_actions=("dynamodb:DescribeTable", "dynamodb:Scan"),
         aws_scope="dr_tables",
-        workflows=("dr_drill",),
     ),
     LambdaSpec(
         name="DrDrillCleanup",
@@ -58,13 +56,40 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         aws_actions=("dynamodb:DeleteTable", "dynamodb:DescribeTable"),
         aws_scope="dr_tables",
         resources=("audit_table",),
-        workflows=("dr_drill",),
     ),
     LambdaSpec(
         name="DrDrillReport",
         handler="functions.dr_drill.handlers.report",
         description="Times each restore against its RTO/RPO and stores the evidence",
         resources=("audit_table", "evidence_bucket"),
-        workflows=("dr_drill",),
     ),
+)
+
+WORKFLOW = Workflow(
+    name="dr_drill",
+    description="Restore the newest backups, verify them, time them against RTO/RPO, clean up, report",
+    lambdas=LAMBDAS,
+    routes=(
+        Route(
+            "DrDrillScheduled",
+            "The DR drill schedule starts a drill of every target",
+            {"source": [SCHEDULE], "detail-type": ["schedule.dr_drill"]},
+            workflow="dr_drill",
+        ),
+        Route(
+            "DrDrillRequested",
+            "A person asked for a drill (/platform drill)",
+            {"source": [REQUESTS], "detail-type": ["dr_drill.requested"]},
+            workflow="dr_drill",
+        ),
+    ),
+    schedules=(Schedule("dr_drill", event="scheduler/dr_drill.json"),),
+    command=SlackCommand(
+        name="drill",
+        usage="/platform drill [target ...]",
+        summary="run a disaster-recovery drill (all targets, or the ones named)",
+        rest=("targets", NAME),
+    ),
+    samples=("scheduler/dr_drill.json",),
+    config_section="dr",
 )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functions.core.spec import LambdaSpec
-from functions.onboarding.lambdas import IDENTITY_CENTER_ACTIONS
-
-_PEOPLE = ("onboarding", "offboarding")
+from functions.core.manifest import GITHUB, Component, Route
+from functions.core.spec import IDENTITY_CENTER_ACTIONS, LambdaSpec
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
@@ -20,7 +18,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Comments every validation problem on the request and labels it needs-info",
         secrets=("github.secret_name",),
         resources=("approvals",),
-        workflows=_PEOPLE,
     ),
     LambdaSpec(
         name="PeopleReportDecision",
@@ -28,7 +25,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Reports a denied or timed-out approval on the request and closes it",
         secrets=("github.secret_name",),
         resources=("approvals",),
-        workflows=_PEOPLE,
     ),
     LambdaSpec(
         name="PeopleCompensate",
@@ -39,7 +35,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         resources=("approvals",),
         aws_actions=IDENTITY_CENTER_ACTIONS,
         aws_scope="identity_center",
-        workflows=_PEOPLE,
     ),
     LambdaSpec(
         name="PeopleReportFailure",
@@ -47,6 +42,22 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Reports what was done, what failed and what was undone, on the request and in Slack",
         secrets=("github.secret_name", "slack.secret_name"),
         resources=("approvals",),
-        workflows=_PEOPLE,
+    ),
+)
+
+COMPONENT = Component(
+    name="people",
+    lambdas=LAMBDAS,
+    routes=(
+        Route(
+            "PeopleRequestIssue",
+            "An onboarding or offboarding issue form was opened, labelled or edited",
+            {
+                "source": [GITHUB],
+                "detail-type": ["issues.opened", "issues.reopened", "issues.labeled", "issues.edited"],
+                "detail": {"issue": {"labels": ["onboarding", "offboarding"]}},
+            },
+            function="RequestIntake",
+        ),
     ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.core.manifest import Component
 from functions.core.spec import LambdaSpec
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
@@ -11,7 +12,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Stores an approval request and posts it with Approve / Deny buttons to Slack",
         secrets=("slack.secret_name",),
         resources=("approvals",),
-        # each workflow that waits for a person adds its name here
-        workflows=("onboarding", "offboarding", "cost_alarm"),
     ),
 )
+
+# Workflows that wait for a person name RequestApproval in their manifest's `uses`.
+COMPONENT = Component(name="approvals", lambdas=LAMBDAS)

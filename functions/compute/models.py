@@ -29,6 +29,19 @@ class Job(_State):
     resource: dict[str, Any]
 
 
+class ActStep(_State):
+    """OffHoursAct's input: one job, and on whose behalf (the cost alarm's remediation names its
+    requester and approver; a schedule acts for nobody)."""
+
+    job: Job
+    execution_id: str
+    dry_run: bool = False
+    attempt: int = 0  # the state's retry count, for the error message
+    actor: str | None = None
+    requester: str | None = None
+    approver: str | None = None
+
+
 class Plan(_State):
     execution_id: str
     action: Action

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.core.manifest import SCHEDULE, SLACK, Component, Route, Schedule
 from functions.core.spec import LambdaSpec
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
@@ -60,4 +61,25 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=120,
         secrets=("github.secret_name",),
     ),
+)
+
+COMPONENT = Component(
+    name="ingress",
+    lambdas=LAMBDAS,
+    routes=(
+        Route(
+            "SlackCommand",
+            "Slash commands go to the command worker, which checks who may run them",
+            {"source": [SLACK], "detail-type": [{"prefix": "command."}]},
+            function="SlackCommandWorker",
+        ),
+        Route(
+            "RedeliverySweep",
+            "Ask GitHub again for webhook deliveries that failed on our side",
+            {"source": [SCHEDULE], "detail-type": ["schedule.redelivery_sweep"]},
+            function="GitHubRedeliverySweeper",
+        ),
+    ),
+    schedules=(Schedule("redelivery_sweep"),),
+    wired=("AlarmIngest",),  # the alarm topic and the default bus's alarm state changes
 )

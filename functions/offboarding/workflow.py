@@ -1,12 +1,13 @@
-"""Offboarding's Lambdas (the shared people steps are in functions/people/lambdas.py)."""
+"""Offboarding: an issue form or `/platform offboard` -> validate -> approval -> Okta sessions and
+user, Okta groups, AWS access, GitHub, PagerDuty -> notices -> the request closed with a summary.
+The steps both people workflows share are in functions/people/component.py."""
 
 from __future__ import annotations
 
-from functions.core.spec import LambdaSpec, Resource
-from functions.onboarding.lambdas import IDENTITY_CENTER_ACTIONS
+from functions.core.manifest import DATE, EMAIL, GITHUB_LOGIN, REQUESTS, Route, SlackCommand, Workflow
+from functions.core.spec import IDENTITY_CENTER_ACTIONS, LambdaSpec, Resource
 
 _LEDGER: tuple[Resource, ...] = ("approvals",)
-_WORKFLOWS = ("offboarding",)
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
@@ -16,7 +17,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=("okta.secret_name", "github.secret_name"),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingDeactivateOkta",
@@ -25,7 +25,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=("okta.secret_name",),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingRemoveOktaGroups",
@@ -34,7 +33,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=("okta.secret_name",),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingRemoveAwsAccess",
@@ -46,7 +44,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         aws_scope="identity_center",
         # Classic IAM users are found by name: any user of the account may be a leaver's.
         unscoped_actions=("iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"),
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingRemoveGitHub",
@@ -54,7 +51,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Removes the leaver from the GitHub organisation",
         secrets=("github.secret_name",),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingRemovePagerDuty",
@@ -62,7 +58,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Removes the PagerDuty user, or reports the schedules that keep it",
         secrets=("pagerduty.secret_name",),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingNotify",
@@ -70,7 +65,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Notice to Slack and a summary email to the manager",
         secrets=("slack.secret_name", "sendgrid.secret_name"),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
     LambdaSpec(
         name="OffboardingFinish",
@@ -78,6 +72,34 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Comments the summary on the request issue and closes it (or answers in Slack)",
         secrets=("github.secret_name",),
         resources=_LEDGER,
-        workflows=_WORKFLOWS,
     ),
+)
+
+WORKFLOW = Workflow(
+    name="offboarding",
+    description="Offboard a leaver: Okta, AWS, GitHub and PagerDuty access removed, notices sent",
+    lambdas=LAMBDAS,
+    shares=("people",),
+    uses=("RequestApproval", "PeopleReportInvalid", "PeopleReportDecision", "PeopleCompensate", "PeopleReportFailure"),
+    routes=(
+        Route(
+            "OffboardingRequested",
+            "An offboarding request, from an issue form or /platform offboard",
+            {"source": [REQUESTS], "detail-type": ["offboarding.requested"]},
+            workflow="offboarding",
+        ),
+    ),
+    command=SlackCommand(
+        name="offboard",
+        usage='/platform offboard email=jane@example.com github=janedoe last_day=2026-12-31 reason="moving on"',
+        summary="request offboarding of a leaver",
+        fields={"email": EMAIL, "github": GITHUB_LOGIN, "last_day": DATE, "reason": None},
+        to_input="functions.people.intake.offboarding_input",
+    ),
+    approval=True,
+    samples=("github/issue_opened_offboarding.json",),
+    samples_after=("onboarding",),
+    intake="github_issue",
+    steps=("DeactivateOkta", "RemoveOktaGroups", "RemoveAwsAccess", "RemoveGitHub", "RemovePagerDuty", "Notify"),
+    config_section="offboarding",
 )

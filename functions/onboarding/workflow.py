@@ -1,34 +1,16 @@
-"""Onboarding's Lambdas (the shared people steps are in functions/people/lambdas.py)."""
+"""Onboarding: an issue form or `/platform onboard` -> validate -> approval -> Okta user and groups,
+AWS access, GitHub teams, welcome email, Slack -> the request closed with a summary. The steps
+both people workflows share are in functions/people/component.py."""
 
 from __future__ import annotations
 
-from functions.core.spec import LambdaSpec, Resource
+from functions.core.manifest import DATE, EMAIL, GITHUB_LOGIN, NAME, REQUESTS, Route, SlackCommand, Workflow
+from functions.core.spec import IDENTITY_CENTER_ACTIONS, LambdaSpec, Resource
 
 _OKTA = ("okta.secret_name",)
 _GITHUB = ("github.secret_name",)
 # The ledger (who created what) lives in the audit table, read and written.
 _LEDGER: tuple[Resource, ...] = ("approvals",)
-
-IDENTITY_CENTER_ACTIONS = (
-    "identitystore:GetUserId",
-    "identitystore:DescribeUser",
-    "identitystore:CreateUser",
-    "identitystore:DeleteUser",
-    "identitystore:GetGroupId",
-    "identitystore:DescribeGroup",
-    "identitystore:GetGroupMembershipId",
-    "identitystore:CreateGroupMembership",
-    "identitystore:DeleteGroupMembership",
-    "identitystore:ListGroupMembershipsForMember",
-    "sso:ListPermissionSets",
-    "sso:DescribePermissionSet",
-    "sso:CreateAccountAssignment",
-    "sso:DeleteAccountAssignment",
-    "sso:ListAccountAssignmentsForPrincipal",
-    "sso:DescribeAccountAssignmentCreationStatus",
-    "sso:DescribeAccountAssignmentDeletionStatus",
-)
-
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
         name="OnboardingValidate",
@@ -37,7 +19,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=(*_OKTA, *_GITHUB),
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingCreateOktaUser",
@@ -46,7 +27,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=_OKTA,
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingAssignOktaGroups",
@@ -55,7 +35,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=_OKTA,
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingGrantAwsAccess",
@@ -65,7 +44,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         resources=_LEDGER,
         aws_actions=IDENTITY_CENTER_ACTIONS,
         aws_scope="identity_center",
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingAddGitHubTeams",
@@ -74,7 +52,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=_GITHUB,
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingSendWelcome",
@@ -82,7 +59,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Sends the welcome email through SendGrid, once per request",
         secrets=("sendgrid.secret_name",),
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingNotifySlack",
@@ -90,7 +66,6 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Announces the new hire in the team's Slack channel, once per request",
         secrets=("slack.secret_name",),
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
     LambdaSpec(
         name="OnboardingFinish",
@@ -98,6 +73,34 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Comments the summary on the request issue and closes it (or answers in Slack)",
         secrets=_GITHUB,
         resources=_LEDGER,
-        workflows=("onboarding",),
     ),
+)
+
+WORKFLOW = Workflow(
+    name="onboarding",
+    description="Onboard a new hire: Okta, AWS, GitHub, welcome email, Slack",
+    lambdas=LAMBDAS,
+    shares=("people",),
+    uses=("RequestApproval", "PeopleReportInvalid", "PeopleReportDecision", "PeopleCompensate", "PeopleReportFailure"),
+    routes=(
+        Route(
+            "OnboardingRequested",
+            "An onboarding request, from an issue form or /platform onboard",
+            {"source": [REQUESTS], "detail-type": ["onboarding.requested"]},
+            workflow="onboarding",
+        ),
+    ),
+    command=SlackCommand(
+        name="onboard",
+        usage='/platform onboard name="Jane Doe" email=jane@example.com github=janedoe team=platform '
+        "manager=boss@example.com start=2026-12-01",
+        summary="request onboarding of a new hire",
+        fields={"name": None, "email": EMAIL, "github": GITHUB_LOGIN, "team": NAME, "manager": EMAIL, "start": DATE},
+        to_input="functions.people.intake.onboarding_input",
+    ),
+    approval=True,
+    samples=("github/issue_opened_onboarding.json",),
+    intake="github_issue",
+    steps=("CreateOktaUser", "AssignOktaGroups", "GrantAwsAccess", "AddGitHubTeams", "SendWelcome", "NotifySlack"),
+    config_section="onboarding",
 )

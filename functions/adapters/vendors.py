@@ -1,6 +1,7 @@
-"""Vendor adapters built on first use and kept for the container's life: building one costs more
-than most calls (an HTTP client's TLS context, boto3 clients, an Okta event loop and pool, a
-GitHub App token). The local engine's reset drops them with its moto world and sandbox."""
+"""The composition root of the adapters: each vendor adapter is built on first use and kept for
+the container's life, since building one costs more than most calls (an HTTP client's TLS
+context, boto3 clients, an Okta event loop and pool, a GitHub App token). The local engine's reset
+drops them with its moto world and sandbox."""
 
 from __future__ import annotations
 

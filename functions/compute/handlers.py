@@ -1,0 +1,38 @@
+"""OffHoursAct: stop or start one tagged compute resource (the off-hours schedules and the cost
+alarm's approved remediation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.adapters import vendors
+from functions.compute import actions
+from functions.compute.models import ActStep
+from functions.core import constants
+from functions.core.change import ChangeContext
+from functions.core.observability import step
+from functions.core.runtime import dynamodb, env
+
+
+@step("execution_id")
+def act(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    task = ActStep.model_validate(event)
+    changes = ChangeContext(
+        execution_id=task.execution_id,
+        dry_run=task.dry_run,
+        actor=task.actor or actions.ACTOR,
+        requester=task.requester or "",
+        approver=task.approver or "",
+        audit_client=dynamodb(),
+    )
+    outcome = actions.act(
+        task.job,
+        changes=changes,
+        attempt=task.attempt,
+        compute=vendors.compute(),
+        table=env(constants.AUDIT_TABLE),
+        ddb=dynamodb(),
+    )
+    return outcome.model_dump()
