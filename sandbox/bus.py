@@ -1,7 +1,8 @@
 """The platform's event bus, locally: every PutEvents a handler makes (to moto's EventBridge) is
-also matched against the manifests' routes (functions/ingress/routes.py) with moto's own EventBridge pattern matcher, and
-each matching route's target runs, as EventBridge would run it in AWS: a state machine gets the
-event's `detail` as input, a Lambda the whole event, both asynchronously. Only what EventBridge
+also matched against the manifests' routes (functions/ingress/routes.py) with moto's own
+EventBridge pattern matcher, and each matching route's target runs, as EventBridge would run it
+in AWS: a state machine gets the event's `detail` as input, a Lambda the whole event, both
+asynchronously. Only what EventBridge
 accepts is routed: a request over its size limit is refused with EventBridge's ValidationException,
 and an entry moto answers with an ErrorCode starts nothing."""
 

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from functions.core import clients, constants
+from functions.core import clients, constants, metrics
 
 PENDING = "pending"
 # The action ids of the Approve / Deny buttons: posted by the approval step, read by the ingress.
@@ -47,6 +47,7 @@ class Approval:
     decided_at: int = 0
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    created_at: int = 0  # 0 in records written before it was kept
 
     def expired(self, now: float | None = None) -> bool:
         return (now if now is not None else time.time()) >= self.expires_at
@@ -80,6 +81,7 @@ def create(
         approvers=approvers,
         expires_at=int((now if now is not None else time.time()) + timeout_s),
         details=details or {},
+        created_at=int(now if now is not None else time.time()),
     )
     clients.client("dynamodb").put_item(
         TableName=_table(),
@@ -205,6 +207,9 @@ def decide_as(
     if not _resume(approval, outcome, email, reason):
         return Decided(approval, "This request's workflow has already finished or timed out; nothing was changed.")
     _audit(approval, outcome, email, channel, now)
+    if approval.created_at:
+        waited = max(0.0, now - approval.created_at)
+        metrics.count(metrics.APPROVAL_WAIT, waited, metrics.MetricUnit.Seconds)
     return Decided(approval, None, outcome, email, slack_id)
 
 

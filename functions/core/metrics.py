@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+
+__all__ = ["APPROVAL_WAIT", "COMPENSATED", "NAMESPACE", "SERVICE", "VENDOR_RETRIES", "MetricUnit", "count", "metrics"]
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 NAMESPACE = "PlatformAutomation"
