@@ -14,10 +14,4 @@ LAMBDAS: tuple[LambdaSpec, ...] = registry.lambdas()
 
 BY_NAME: dict[str, LambdaSpec] = {spec.name: spec for spec in LAMBDAS}
 
-__all__ = ["BY_NAME", "LAMBDAS", "RESOURCE_ENV", "LambdaSpec", "Resource", "for_workflow"]
-
-
-def for_workflow(workflow: str) -> tuple[LambdaSpec, ...]:
-    """The Lambdas a workflow's definition may invoke: its own and the shared ones it uses."""
-    names = set(registry.workflow(workflow).functions)
-    return tuple(spec for spec in LAMBDAS if spec.name in names)
+__all__ = ["BY_NAME", "LAMBDAS", "RESOURCE_ENV", "LambdaSpec", "Resource"]

@@ -88,11 +88,6 @@ def owners() -> dict[str, str]:
     return {spec.name: manifest.name for manifest in manifests() for spec in manifest.lambdas}
 
 
-def invokers(function: str) -> tuple[str, ...]:
-    """The workflows whose definitions may invoke `function`."""
-    return tuple(name for name, wf in workflows().items() if function in wf.functions)
-
-
 def routes() -> tuple[Route, ...]:
     return tuple(route for manifest in manifests() for route in manifest.routes)
 

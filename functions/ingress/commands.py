@@ -19,8 +19,6 @@ from functions.core.manifest import SlackCommand
 
 _EXECUTION = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
 
-Spec = SlackCommand
-
 BUILTIN: dict[str, SlackCommand] = {
     "help": SlackCommand("help", "/platform help", "show this help", default_access=("*",)),
     "status": SlackCommand(
@@ -83,7 +81,7 @@ def parse(text: str) -> Command:
     return Command(name, _fields(name, spec, rest) if spec.fields else _positional(name, spec, rest))
 
 
-def _fields(name: str, spec: Spec, words: list[str]) -> dict[str, Any]:
+def _fields(name: str, spec: SlackCommand, words: list[str]) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for word in words:
         key, eq, value = word.partition("=")
@@ -103,7 +101,7 @@ def _fields(name: str, spec: Spec, words: list[str]) -> dict[str, Any]:
     return args
 
 
-def _positional(name: str, spec: Spec, words: list[str]) -> dict[str, Any]:
+def _positional(name: str, spec: SlackCommand, words: list[str]) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if len(words) < len(spec.positional) or (spec.rest is None and len(words) > len(spec.positional)):
         raise UsageError(f"expected {len(spec.positional)} argument(s), got {len(words)}", name)

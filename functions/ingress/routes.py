@@ -16,8 +16,4 @@ ALARM_FUNCTION = "AlarmIngest"
 
 ROUTES: tuple[Route, ...] = registry.routes()
 
-__all__ = ["ALARMS", "ALARM_FUNCTION", "GITHUB", "REQUESTS", "ROUTES", "SCHEDULE", "SLACK", "Route", "routes_to"]
-
-
-def routes_to(workflow: str) -> list[Route]:
-    return [route for route in ROUTES if route.workflow == workflow]
+__all__ = ["ALARMS", "ALARM_FUNCTION", "GITHUB", "REQUESTS", "ROUTES", "SCHEDULE", "SLACK", "Route"]
