@@ -6,11 +6,11 @@ draws beside them. Kept apart from the tracer so the ingress, which counts too, 
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Metrics, single_metric
+from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
-
-__all__ = ["APPROVAL_WAIT", "COMPENSATED", "NAMESPACE", "SERVICE", "VENDOR_RETRIES", "MetricUnit", "count", "metrics"]
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+__all__ = ["APPROVAL_WAIT", "COMPENSATED", "NAMESPACE", "SERVICE", "VENDOR_RETRIES", "MetricUnit", "count"]
 
 NAMESPACE = "PlatformAutomation"
 SERVICE = "platform-automation"
@@ -18,13 +18,11 @@ COMPENSATED = "Compensated"
 APPROVAL_WAIT = "ApprovalWaitSeconds"
 VENDOR_RETRIES = "VendorRetries"
 
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-
 
 def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
-    """One data point with its own dimensions (e.g. vendor=okta), written at once: a per-vendor or
-    per-workflow series must not take on the handler's other dimensions. Locally (metrics
-    disabled) nothing is printed: stdout stays clean for `run --json`."""
+    """One data point with its own dimensions (e.g. vendor=okta), written at once as an EMF record,
+    so nothing waits for a flush at the handler's end. Locally (metrics disabled) nothing is
+    printed: stdout stays clean for `run --json`."""
     if is_metrics_disabled():
         return
     with single_metric(
