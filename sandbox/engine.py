@@ -530,17 +530,13 @@ class LocalEngine:
             self.sfn.send_task_success(taskToken=pending.token, output=decision.output())
             return None
         who = decision.approver
-        if as_configured_approver and _approver_email(request.approvers, who) is None:
+        if as_configured_approver and approvals.approver_id(request, who) is None:
             who = next(iter(request.approvers.values()), who)
         reason = decision.reason or f"{decision.outcome} by {who} through the local engine"
         decided = approvals.decide_as(
             request.id, decision.outcome == "approved", who, reason=reason, channel="local-engine"
         )
         return decided.refusal
-
-
-def _approver_email(approvers: dict[str, str], who: str) -> str | None:
-    return next((email for email in approvers.values() if email.lower() == who.strip().lower()), None)
 
 
 def _report(steps: list[Step], reported: set[int], on_step: Callable[[Step], None], only_finished: bool) -> None:

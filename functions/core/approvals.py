@@ -70,6 +70,7 @@ def create(
     details: dict[str, Any] | None = None,
     now: float | None = None,
 ) -> Approval:
+    now = time.time() if now is None else now
     approval = Approval(
         id=uuid.uuid4().hex,
         execution_id=execution_id,
@@ -79,9 +80,9 @@ def create(
         requester=requester,
         requester_slack_id=requester_slack_id,
         approvers=approvers,
-        expires_at=int((now if now is not None else time.time()) + timeout_s),
+        expires_at=int(now + timeout_s),
         details=details or {},
-        created_at=int(now if now is not None else time.time()),
+        created_at=int(now),
     )
     clients.client("dynamodb").put_item(
         TableName=_table(),
@@ -195,8 +196,8 @@ def decide_as(
     in the audit trail."""
     now = time.time() if now is None else now
     approval = get(approval_id) if approval_id else None
-    refusal = _refusal(approval, who, channel, now)
-    slack_id = _approver_id(approval, who) if approval is not None else None
+    slack_id = approver_id(approval, who) if approval is not None else None
+    refusal = _refusal(approval, who, slack_id, channel, now)
     if refusal or approval is None or slack_id is None:
         return Decided(approval, refusal or GONE)
     outcome, email = ("approved" if approve else "denied"), approval.approvers[slack_id]
@@ -213,7 +214,7 @@ def decide_as(
     return Decided(approval, None, outcome, email, slack_id)
 
 
-def _approver_id(approval: Approval, who: str) -> str | None:
+def approver_id(approval: Approval, who: str) -> str | None:
     """The Slack user id of `who` among the request's approvers (None: not one of them)."""
     if who in approval.approvers:
         return who
@@ -226,13 +227,13 @@ def _is_requester(approval: Approval, who: str) -> bool:
     return bool(who) and (who == approval.requester_slack_id or who.lower() == approval.requester.lower())
 
 
-def _refusal(approval: Approval | None, who: str, channel: str, now: float) -> str | None:
+def _refusal(approval: Approval | None, who: str, slack_id: str | None, channel: str, now: float) -> str | None:
     """Why this person cannot decide this request now (None: they can)."""
     if approval is None:
         return GONE
     if _is_requester(approval, who):
         return "You cannot decide your own request; one of the approvers must."
-    if _approver_id(approval, who) is None:
+    if slack_id is None:
         names = ", ".join(sorted(approval.approvers.values())) or "nobody"
         return f"Only the approvers of this request may decide it: {names}."
     if approval.status != PENDING:
