@@ -102,7 +102,7 @@ class Functions(Construct):
         if resource == "event_bus":
             return self._bus.event_bus_name
         # state_machines: {workflow: ARN} of the deployed workflows.
-        return Stack.of(self).to_json_string(self._state_machine_arns("stateMachine"))
+        return Stack.of(self).to_json_string(self.state_machine_arns("stateMachine"))
 
     def _grant(self, spec: LambdaSpec, function: lambda_.Function) -> None:
         for resource in spec.resources:
@@ -186,7 +186,7 @@ class Functions(Construct):
         arns += [f"arn:aws:identitystore:::{kind}/*" for kind in ("user", "group", "membership")]
         return arns
 
-    def _state_machine_arns(self, resource: str) -> dict[str, str]:
+    def state_machine_arns(self, resource: str) -> dict[str, str]:
         """The deployed workflows' state machines (`stateMachine`), or their executions (`execution`,
         `<name>:*`)."""
         stack = Stack.of(self)
@@ -205,7 +205,7 @@ class Functions(Construct):
         if scope == "identity_center":
             return self._identity_center_arns()
         if scope == "executions":  # reading the deployed workflows' executions
-            return list(self._state_machine_arns("execution").values())
+            return list(self.state_machine_arns("execution").values())
         if scope != "dr_tables":
             raise ValueError(f"unknown aws_scope {scope!r} in a manifest")
         stack = Stack.of(self)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, Tags
+from aws_cdk import CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -126,16 +126,12 @@ class CoreStack(Stack):
             routes=routes,
             alarm_topic=self.alarm_topic,
         )
-        arns = {
-            name: self.format_arn(
-                service="states",
-                resource="stateMachine",
-                resource_name=machine,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for name, machine in self.state_machines.items()
-        }
-        self.dashboard = Dashboard(self, "Dashboard", name=f"{self.stack_name}-workflows", machines=arns)
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            name=f"{self.stack_name}-workflows",
+            machines=self.functions.state_machine_arns("stateMachine"),
+        )
         CfnOutput(self, "ApiUrl", value=self.ingress.stage.url, description="Base URL of the webhook routes")
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "AuditTableName", value=self.storage.audit_table.table_name)
