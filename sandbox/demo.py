@@ -13,9 +13,8 @@ from typing import Any
 
 import boto3
 
-from functions.ingress import alarms
 from sandbox.engine import ROOT, LocalEngine, fixed_policy, load_event
-from sandbox.intake import workflow_input
+from sandbox.intake import as_input
 from sandbox.output import HumanReporter
 
 EVENTS = ROOT / "events"
@@ -58,10 +57,12 @@ def person_state(engine: LocalEngine, email: str, login: str) -> dict[str, Any]:
     }
 
 
-def _run(engine: LocalEngine, workflow: str, event: Any, title: str, out: Any) -> bool:
+def _run(engine: LocalEngine, workflow: str, sample: str, title: str, out: Any) -> bool:
+    """Run one sample (under events/), made into the workflow's input as `run --event` makes it."""
     print(f"\n=== {title}", file=out)
     reporter = HumanReporter(workflow, dry_run=False, stream=out)
     reporter.started()
+    event = as_input(engine, workflow, load_event(EVENTS / sample))
     execution = engine.run(workflow, event, on_step=reporter.step)
     reporter.finished(execution)
     return execution.status == "SUCCEEDED"
@@ -78,22 +79,16 @@ def run_demo(config_path: str | Path, out: Any = None) -> int:
     started = time.perf_counter()
     ok = True
     with LocalEngine(config_path, approvals=fixed_policy("approved", "dev.patel@example.com")) as engine:
-        assert engine.vendors is not None
-        github = engine.vendors.fakes["github"]
-        repo = engine.config.github.requests_repo
         _show(engine, out)
         for workflow, name in (("onboarding", "issue_opened_onboarding"), ("offboarding", "issue_opened_offboarding")):
-            delivery = load_event(EVENTS / "github" / f"{name}.json")
-            event = workflow_input(workflow, delivery, repo, github)
-            ok &= _run(engine, workflow, event, f"{workflow} from events/github/{name}.json", out)
+            sample = f"github/{name}.json"
+            ok &= _run(engine, workflow, sample, f"{workflow} from events/{sample}", out)
             _show(engine, out)
         for name in ("off_hours_stop", "off_hours_start"):
-            event = load_event(EVENTS / "scheduler" / f"{name}.json")
-            ok &= _run(engine, "off_hours", event, f"off-hours from events/scheduler/{name}.json", out)
-        alarm = alarms.normalize(load_event(EVENTS / "cloudwatch" / "billing_alarm_critical_sns.json"))[0]
-        ok &= _run(
-            engine, "cost_alarm", alarm, "billing alarm from events/cloudwatch/billing_alarm_critical_sns.json", out
-        )
-        ok &= _run(engine, "dr_drill", load_event(EVENTS / "scheduler" / "dr_drill.json"), "DR drill", out)
+            sample = f"scheduler/{name}.json"
+            ok &= _run(engine, "off_hours", sample, f"off-hours from events/{sample}", out)
+        sample = "cloudwatch/billing_alarm_critical_sns.json"
+        ok &= _run(engine, "cost_alarm", sample, f"billing alarm from events/{sample}", out)
+        ok &= _run(engine, "dr_drill", "scheduler/dr_drill.json", "DR drill", out)
     print(f"\ndemo {'passed' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s", file=out)
     return 0 if ok else 1
