@@ -92,9 +92,10 @@ _PRINCIPAL = re.compile(r"^(\*|approvers|team:[a-z0-9][a-z0-9-]*|[^@\s]+@[^@\s]+
 
 def default_slack_access() -> dict[str, list[str]]:
     from functions.core import registry
+    from functions.core.manifest import STATUS
 
-    access = {name: list(command.default_access) for name, (command, _) in registry.commands().items()}
-    return {**access, "status": ["*"]}
+    commands = [command for command, _ in registry.commands().values()]
+    return {command.name: list(command.default_access) for command in (*commands, STATUS)}
 
 
 class SlackSettings(_Model):

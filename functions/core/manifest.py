@@ -31,6 +31,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+EXECUTION = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,18 @@ class SlackCommand:
     to_input: str = ""
     # Who may run it when `slack.access` does not say: "approvers", "*", ...
     default_access: tuple[str, ...] = ("approvers",)
+
+
+# The sub-commands the command worker answers itself, beside the workflows'. `help` is open to
+# everyone whatever `slack.access` says; `status` by default.
+HELP = SlackCommand("help", "/platform help", "show this help", default_access=("*",))
+STATUS = SlackCommand(
+    "status",
+    "/platform status <execution-id>",
+    "show how an execution is doing",
+    positional=(("execution", EXECUTION),),
+    default_access=("*",),
+)
 
 
 @dataclass(frozen=True)

@@ -8,34 +8,20 @@ workflow's, as its manifest declares it (functions/<workflow>/workflow.py `comma
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from functions.core import registry
-from functions.core.manifest import SlackCommand
-
-_EXECUTION = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
-
-BUILTIN: dict[str, SlackCommand] = {
-    "help": SlackCommand("help", "/platform help", "show this help", default_access=("*",)),
-    "status": SlackCommand(
-        "status",
-        "/platform status <execution-id>",
-        "show how an execution is doing",
-        positional=(("execution", _EXECUTION),),
-        default_access=("*",),
-    ),
-}
+from functions.core.manifest import HELP, STATUS, SlackCommand
 
 
 @cache
 def subcommands() -> dict[str, SlackCommand]:
     """Every sub-command: help, then the workflows', then status."""
     workflows = {name: command for name, (command, _) in registry.commands().items()}
-    return {"help": BUILTIN["help"], **workflows, "status": BUILTIN["status"]}
+    return {"help": HELP, **workflows, "status": STATUS}
 
 
 def workflow_of(subcommand: str) -> str | None:

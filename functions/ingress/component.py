@@ -5,6 +5,9 @@ from __future__ import annotations
 from functions.core.manifest import SCHEDULE, SLACK, Component, Route, Schedule
 from functions.core.spec import LambdaSpec
 
+# Wired by CDK to the alarm SNS topic and to the default bus's alarm state changes, not to a route.
+ALARM_FUNCTION = "AlarmIngest"
+
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
         name="GitHubWebhook",
@@ -49,7 +52,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         aws_scope="executions",
     ),
     LambdaSpec(
-        name="AlarmIngest",
+        name=ALARM_FUNCTION,
         handler="functions.ingress.alarms.handler",
         description="Normalizes CloudWatch alarms (SNS and EventBridge forms) onto the event bus",
         resources=("event_bus",),
@@ -81,5 +84,5 @@ COMPONENT = Component(
         ),
     ),
     schedules=(Schedule("redelivery_sweep"),),
-    wired=("AlarmIngest",),  # the alarm topic and the default bus's alarm state changes
+    wired=(ALARM_FUNCTION,),
 )

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from functions.core import registry
 from functions.core.manifest import ALARMS, GITHUB, REQUESTS, SCHEDULE, SLACK, Route
-
-# Wired by CDK to the alarm SNS topic and to the default bus's alarm state changes.
-ALARM_FUNCTION = "AlarmIngest"
+from functions.ingress.component import ALARM_FUNCTION
 
 ROUTES: tuple[Route, ...] = registry.routes()
 
