@@ -33,10 +33,9 @@ class Job(_State):
 
 
 class JobStep(_State):
-    """What each step of a Map iteration is given: its job, in which execution, whether a dry run."""
+    """What each step of a Map iteration is given: its job, and whether a dry run."""
 
     job: Job
-    execution_id: str
     dry_run: bool = False
 
 
@@ -78,3 +77,10 @@ class JobResult(_State):
     verification: Verification | None = None
     cleanup: Cleanup | None = None
     error: dict[str, str] | None = None
+
+
+class Drilled(_State):
+    """What the Report step reads: the plan, and every Map iteration's result."""
+
+    plan: Plan
+    results: list[JobResult]
