@@ -8,14 +8,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
 from functions.approvals.request import ApprovalAsk, request_approval
+from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import config, logger
 
 
-@step("execution_id")
-def request(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    ask = ApprovalAsk.model_validate(event)
-    posted = request_approval(ask, vendors.slack(), config().slack.channels.approvals)
+@step(ApprovalAsk)
+def request(task: Task[ApprovalAsk], _: LambdaContext) -> dict[str, Any]:
+    posted = request_approval(task, vendors.slack(), config().slack.channels.approvals)
     logger.info(
         "approval requested", extra={"approval_id": posted["approval_id"], "approvers": len(posted["approvers"])}
     )

@@ -1,35 +1,42 @@
 """Asking people in Slack: the approval request a waiting execution posts.
 
-A workflow's approval step is a `lambda:invoke.waitForTaskToken` Task on RequestApproval with
-this input (`ApprovalAsk`); the step stores the request (functions/core/approvals.py) and posts
-the plan with Approve / Deny buttons to the approvals channel. The buttons carry only the
-request's id; the interactivity endpoint checks who clicked and resumes the execution with
-`{"decision": "approved"|"denied", "approver", "reason"}`. A task timeout is the deadline.
+A workflow's approval step is a `lambda:invoke.waitForTaskToken` Task on RequestApproval whose
+envelope carries the task token and, as its state, what is asked (`ApprovalAsk`); the step stores
+the request (functions/core/approvals.py) and posts the plan with Approve / Deny buttons to the
+approvals channel. The buttons carry only the request's id; the interactivity endpoint checks who
+clicked and resumes the execution with `{"decision": "approved"|"denied", "approver", "reason"}`.
+A task timeout is the deadline.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from functions.core.approvals import APPROVE, DENY
 
 if TYPE_CHECKING:
     from functions.adapters.slack import Slack
+    from functions.core.envelope import Task
 
 
 class ApprovalAsk(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """What is asked. The state may be a larger object (a validation, a remediation plan) that
+    holds these fields among others."""
 
-    token: str
-    execution_id: str
-    workflow: str
+    model_config = ConfigDict(extra="ignore")
+
     summary: str = Field(description="One line: what is asked, e.g. 'Onboard Jane Doe to platform'")
     plan: list[str] = Field(default_factory=list, description="What will be done, one line per change")
     requester: str = Field(description="Email of who asked; they may not decide")
     approvers: list[str] = Field(min_length=1, description="Emails of who may decide")
-    timeout_s: int = Field(default=86_400, gt=0, description="The Task's TimeoutSeconds: the request's deadline")
+    timeout_s: int = Field(
+        default=86_400,
+        gt=0,
+        validation_alias=AliasChoices("timeout_s", "approval_timeout_s"),
+        description="The Task's TimeoutSeconds: the request's deadline",
+    )
     channel: str | None = Field(default=None, description="Default: slack.channels.approvals")
 
 
@@ -37,7 +44,8 @@ class NoApprover(Exception):  # noqa: N818 - the state machine catches it by thi
     """None of the approvers has a Slack account: nobody could answer."""
 
 
-def blocks(ask: ApprovalAsk, approval_id: str, approvers: dict[str, str]) -> list[dict[str, Any]]:
+def blocks(task: Task[ApprovalAsk], approval_id: str, approvers: dict[str, str]) -> list[dict[str, Any]]:
+    ask = task.state
     plan = "\n".join(f"• {line}" for line in ask.plan) or "_no changes listed_"
     who = ", ".join(f"<@{user_id}>" for user_id in approvers)
     return [
@@ -47,7 +55,7 @@ def blocks(ask: ApprovalAsk, approval_id: str, approvers: dict[str, str]) -> lis
         {
             "type": "context",
             "elements": [
-                {"type": "mrkdwn", "text": f"{ask.workflow} `{ask.execution_id}` · approvers: {who}"},
+                {"type": "mrkdwn", "text": f"{task.workflow} `{task.execution_id}` · approvers: {who}"},
             ],
         },
         {
@@ -73,10 +81,13 @@ def blocks(ask: ApprovalAsk, approval_id: str, approvers: dict[str, str]) -> lis
     ]
 
 
-def request_approval(ask: ApprovalAsk, slack: Slack, default_channel: str) -> dict[str, Any]:
+def request_approval(task: Task[ApprovalAsk], slack: Slack, default_channel: str) -> dict[str, Any]:
     """Store the request and post it; returns what was posted (the Task waits for the decision)."""
     from functions.core import approvals
 
+    ask = task.state
+    if not task.token:
+        raise ValueError("the approval step needs the task token in its envelope (token.$: $$.Task.Token)")
     approvers: dict[str, str] = {}
     for email in ask.approvers:
         if email.lower() == ask.requester.lower():
@@ -89,9 +100,9 @@ def request_approval(ask: ApprovalAsk, slack: Slack, default_channel: str) -> di
     # A requester may be a system ("alarm:billing-critical") or a GitHub login without a public email.
     requester = slack.user_by_email(ask.requester) if "@" in ask.requester else None
     approval = approvals.create(
-        execution_id=ask.execution_id,
-        workflow=ask.workflow,
-        token=ask.token,
+        execution_id=task.execution_id,
+        workflow=task.workflow,
+        token=task.token,
         summary=ask.summary,
         requester=ask.requester,
         requester_slack_id=requester.id if requester else "",
@@ -100,5 +111,5 @@ def request_approval(ask: ApprovalAsk, slack: Slack, default_channel: str) -> di
         details={"plan": ask.plan},
     )
     channel = ask.channel or default_channel
-    message = slack.post_message(channel, f"Approval needed: {ask.summary}", blocks(ask, approval.id, approvers))
+    message = slack.post_message(channel, f"Approval needed: {ask.summary}", blocks(task, approval.id, approvers))
     return {"approval_id": approval.id, "channel": message.channel, "ts": message.ts, "approvers": approvers}

@@ -12,23 +12,24 @@ from functions.compute import actions
 from functions.compute.models import ActStep
 from functions.core import constants
 from functions.core.change import ChangeContext
+from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import dynamodb, env
 
 
-@step("execution_id")
-def act(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    task = ActStep.model_validate(event)
+@step(ActStep)
+def act(task: Task[ActStep], _: LambdaContext) -> dict[str, Any]:
+    asked = task.state
     changes = ChangeContext(
         execution_id=task.execution_id,
-        dry_run=task.dry_run,
-        actor=task.actor or actions.ACTOR,
-        requester=task.requester or "",
-        approver=task.approver or "",
+        dry_run=asked.dry_run,
+        actor=asked.actor or actions.ACTOR,
+        requester=asked.requester or "",
+        approver=asked.approver or "",
         audit_client=dynamodb(),
     )
     outcome = actions.act(
-        task.job,
+        asked.job,
         changes=changes,
         attempt=task.attempt,
         compute=vendors.compute(),

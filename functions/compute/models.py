@@ -34,9 +34,7 @@ class ActStep(_State):
     requester and approver; a schedule acts for nobody)."""
 
     job: Job
-    execution_id: str
     dry_run: bool = False
-    attempt: int = 0  # the state's retry count, for the error message
     actor: str | None = None
     requester: str | None = None
     approver: str | None = None
@@ -68,3 +66,11 @@ class JobResult(_State):
     job: Job
     outcome: Outcome | None = None
     error: dict[str, str] | None = None
+
+
+class Acted(_State):
+    """What off-hours' Report step reads: the plan, and every Map iteration's result (none when
+    there was nothing to do)."""
+
+    plan: Plan
+    results: list[JobResult] = Field(default_factory=list)

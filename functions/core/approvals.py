@@ -268,15 +268,20 @@ def _close(approval: Approval, outcome: str, by: str, now: float) -> None:
 
 
 def _audit(approval: Approval, outcome: str, email: str, channel: str, now: float) -> None:
-    from functions.core import audit  # imports boto3: only once someone decides
+    from functions.core.change import ChangeContext  # imports boto3: only once someone decides
 
-    audit.record(
+    decided = ChangeContext(
         execution_id=approval.execution_id,
+        dry_run=False,
         actor=email,
-        vendor=channel,
-        action=f"approval.{outcome}",
-        target=f"approval/{approval.id}",
+        requester=approval.requester,
+        approver=email if outcome == "approved" else "",
+        audit_client=clients.client("dynamodb"),
+    )
+    decided.record(
+        channel,
+        f"approval.{outcome}",
+        f"approval/{approval.id}",
         before={"status": "pending", "requester": approval.requester},
         after={"status": outcome, "decided_by": email, "decided_at": int(now)},
-        client=clients.client("dynamodb"),
     )

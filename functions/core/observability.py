@@ -32,6 +32,7 @@ def step(state: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
         # A response can hold a whole plan: the trace keeps timings and errors, not our payloads.
         traced = tracer.capture_lambda_handler(parsed, capture_response=False)
         logged = logger.inject_lambda_context(traced, correlation_id_path="execution_id" if state else None)
+        logged.envelope_state = state  # type: ignore[attr-defined]  # what tests/unit/test_envelope.py checks
         return cast(Handler, logged)
 
     return wrap

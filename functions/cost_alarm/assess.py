@@ -42,11 +42,13 @@ class NotACostTrigger(ValueError):  # noqa: N818 - a verdict on the input
 
 def parse(event: dict[str, Any]) -> Trigger:
     """The bus's detail: a normalized alarm (`alarm_name`, `state`, ...) or a request (`requested_by`)."""
-    dry_run = bool(event.get("dry_run"))
-    if "alarm_name" in event and "state" in event:
-        return Trigger(alarm=Alarm.model_validate(event), dry_run=dry_run)
-    if "requested_by" in event or "origin" in event:
-        return Trigger.model_validate({**event, "dry_run": dry_run})
+    return recognized(Trigger.model_validate(event))
+
+
+def recognized(trigger: Trigger) -> Trigger:
+    """The trigger, if it is one: an alarm, or a person's request."""
+    if trigger.alarm is not None or trigger.requested_by is not None or trigger.origin is not None:
+        return trigger
     raise NotACostTrigger(
         "expected a normalized billing alarm (the platform.alarms event's detail) or a cost_alarm.requested "
         "detail; raw CloudWatch events go through the alarm ingest first"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Severity = Literal["none", "info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"none": 0, "info": 1, "warning": 2, "critical": 3}
@@ -46,6 +46,14 @@ class Trigger(_State):
     origin: Origin | None = None
     dry_run: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _alarm_detail(cls, data: Any) -> Any:
+        """A normalized alarm arrives as the bus event's detail itself, not under `alarm`."""
+        if isinstance(data, dict) and "alarm" not in data and "alarm_name" in data and "state" in data:
+            return {"alarm": data, "dry_run": bool(data.get("dry_run"))}
+        return data
+
 
 class ServiceCost(_State):
     service: str
@@ -69,13 +77,6 @@ class Paging(_State):
     note: str = ""
     requester: str = ""  # on whose behalf the Page step pages: the alarm
     dry_run: bool = False
-
-
-class PageStep(_State):
-    """The Page step's input."""
-
-    paging: Paging
-    execution_id: str
 
 
 class Remediation(_State):

@@ -7,21 +7,21 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
-from functions.compute.models import JobResult, OffHoursRequest, Plan
+from functions.compute.models import Acted, OffHoursRequest
 from functions.core import constants
+from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import config, dynamodb, env, logger, s3
 from functions.off_hours import schedule
 
 
-@step("execution_id")
-def plan(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+@step(OffHoursRequest)
+def plan(task: Task[OffHoursRequest], _: LambdaContext) -> dict[str, Any]:
     cfg = config()
-    request = OffHoursRequest.model_validate(event.get("request") or {})
     planned = schedule.plan(
         cfg,
-        request,
-        event["execution_id"],
+        task.state,
+        task.execution_id,
         compute=vendors.compute(),
         table=env(constants.AUDIT_TABLE),
         ddb=dynamodb(),
@@ -30,11 +30,10 @@ def plan(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return planned.model_dump(mode="json")
 
 
-@step("plan.execution_id")
-def report(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+@step(Acted)
+def report(task: Task[Acted], _: LambdaContext) -> dict[str, Any]:
     cfg = config()
-    planned = Plan.model_validate(event["plan"])
-    results = [JobResult.model_validate(r) for r in event.get("results") or []]
+    planned, results = task.state.plan, task.state.results
     slack = vendors.slack() if any(r.error is not None for r in results) else None
     outcome = schedule.report(
         planned,

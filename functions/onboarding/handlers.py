@@ -8,21 +8,20 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
+from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import config
 from functions.onboarding import steps
 from functions.onboarding.validate import validate as check
 from functions.people import ledger, report
-from functions.people.context import Context
 from functions.people.handlers import (
     done_lines,
-    person_of,
     planned_calls,
     step_context,
     summary_text,
     validated,
 )
-from functions.people.models import OnboardingRequest, Origin, WorkflowInput
+from functions.people.models import OnboardingRequest, Origin, StepState
 
 if TYPE_CHECKING:
     from functions.adapters.github import GitHub
@@ -30,66 +29,64 @@ if TYPE_CHECKING:
 WORKFLOW = "onboarding"
 
 
-def _ctx(event: dict[str, Any]) -> Context:
-    return step_context(WORKFLOW, event)
-
-
-@step("execution_id")
-def validate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    def check_request(state: WorkflowInput, github: GitHub) -> dict[str, Any]:
+@step(StepState)
+def validate(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    def check_request(state: StepState, github: GitHub) -> dict[str, Any]:
         request = OnboardingRequest.model_validate(state.request)
         return check(request, config(), vendors.okta(), github, request_key=state.request_key, owner=ledger.owner)
 
-    return validated(WORKFLOW, event, check_request)
+    return validated(task, check_request)
 
 
-@step("execution_id")
-def create_okta_user(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    return steps.create_okta_user(_ctx(event), person_of(event), vendors.okta())
+@step(StepState)
+def create_okta_user(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    return steps.create_okta_user(step_context(task), task.state.person, vendors.okta())
 
 
-@step("execution_id")
-def assign_okta_groups(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    person = person_of(event)
-    return steps.assign_okta_groups(_ctx(event), person, config().teams[person["team"]].okta_groups, vendors.okta())
+@step(StepState)
+def assign_okta_groups(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    person = task.state.person
+    return steps.assign_okta_groups(
+        step_context(task), person, config().teams[person["team"]].okta_groups, vendors.okta()
+    )
 
 
-@step("execution_id")
-def grant_aws_access(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    cfg, person = config(), person_of(event)
+@step(StepState)
+def grant_aws_access(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    cfg, person = config(), task.state.person
     team = cfg.teams[person["team"]]
-    return steps.grant_aws_access(_ctx(event), person, team, dict(cfg.aws.accounts), vendors.identity_center())
+    return steps.grant_aws_access(step_context(task), person, team, dict(cfg.aws.accounts), vendors.identity_center())
 
 
-@step("execution_id")
-def add_github_teams(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    cfg, person = config(), person_of(event)
+@step(StepState)
+def add_github_teams(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    cfg, person = config(), task.state.person
     teams = cfg.teams[person["team"]].github_teams
-    return steps.add_github_teams(_ctx(event), person, cfg.github.org, teams, vendors.github())
+    return steps.add_github_teams(step_context(task), person, cfg.github.org, teams, vendors.github())
 
 
-@step("execution_id")
-def send_welcome(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+@step(StepState)
+def send_welcome(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     sendgrid = vendors.sendgrid() if config().sendgrid else None
-    return steps.send_welcome(_ctx(event), person_of(event), sendgrid)
+    return steps.send_welcome(step_context(task), task.state.person, sendgrid)
 
 
-@step("execution_id")
-def notify_slack(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    cfg, person = config(), person_of(event)
+@step(StepState)
+def notify_slack(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    cfg, person = config(), task.state.person
     channel = cfg.teams[person["team"]].slack_channel or cfg.slack.channels.notifications
-    return steps.notify_slack(_ctx(event), person, channel, vendors.slack())
+    return steps.notify_slack(step_context(task), person, channel, vendors.slack())
 
 
-@step("execution_id")
-def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+@step(StepState)
+def finish(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     """The summary comment, then close the issue (or answer in Slack); the execution's output."""
-    ctx, state = _ctx(event), WorkflowInput.model_validate(event["state"])
-    person, lines = person_of(event), done_lines(WORKFLOW, event["state"])
+    ctx, state = step_context(task), task.state
+    person, lines = task.state.person, done_lines(WORKFLOW, task.state)
     verdict = "would be onboarded (dry run: nothing was changed)" if ctx.dry_run else "is onboarded"
     who = f"**{person['full_name']}** ({person['email']})"
     head = [f"{who} {verdict} to **{person['team']}**, starting {person['start_date']}."]
-    text = summary_text(head, event["state"], lines)
+    text = summary_text(head, task.state, lines)
     if not ctx.dry_run:
         keys = ("full_name", "team", "manager", "github_username", "start_date")
         ledger.remember_person(person["email"], {key: person[key] for key in keys}, ctx.execution_id)
@@ -100,7 +97,7 @@ def finish(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
         "status": "planned" if ctx.dry_run else "onboarded",
         "person": person,
         "summary": lines,
-        "calls": planned_calls(WORKFLOW, event["state"]),
+        "calls": planned_calls(WORKFLOW, task.state),
         "answered": ctx.summary,
     }
 

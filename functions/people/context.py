@@ -7,10 +7,10 @@ belongs to and keep the undo journal in their ledger."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from functions.core.change import ACTOR, ChangeContext, Journal, would
 from functions.core.config import PlatformConfig
+from functions.core.envelope import Task
 from functions.people import ledger
 from functions.people.models import StepState
 
@@ -26,11 +26,11 @@ class Context(ChangeContext):
     journal: Journal | None = field(default_factory=lambda: ledger.journal)
 
 
-def context(workflow: str, state: dict[str, Any], execution_id: str, config: PlatformConfig) -> Context:
-    step = StepState.model_validate(state)
+def context(task: Task[StepState], config: PlatformConfig) -> Context:
+    step = task.state
     return Context(
-        workflow=workflow,
-        execution_id=execution_id,
+        workflow=task.workflow,
+        execution_id=task.execution_id,
         request_key=step.request_key,
         requester=(step.validation.requester if step.validation else None) or step.requested_by or "",
         approver=(step.approval.approver if step.approval else None) or "",

@@ -10,12 +10,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
 from functions.core import metrics, registry
+from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import config, logger
 from functions.people import ledger, report
 from functions.people.compensate import compensate as undo
 from functions.people.context import Context, context
-from functions.people.models import Origin, StepState, WorkflowInput
+from functions.people.models import Origin, StepState
 
 if TYPE_CHECKING:
     from functions.adapters.github import GitHub
@@ -42,19 +43,16 @@ def intake(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return {"started": workflow, "event_id": event_id}
 
 
-def validated(
-    workflow: str, event: dict[str, Any], check: Callable[[WorkflowInput, GitHub], dict[str, Any]]
-) -> dict[str, Any]:
+def validated(task: Task[StepState], check: Callable[[StepState, GitHub], dict[str, Any]]) -> dict[str, Any]:
     """A workflow's Validate step: `check` finds the problems (and the plan); who asked is added,
     and a request that is now valid loses its needs-info label."""
-    state = WorkflowInput.model_validate(event["state"])
+    state = task.state
     github = vendors.github()
     result = check(state, github)
     result["requester"] = requester_of(state.origin, state.requested_by, github)
     logger.info("validated", extra={"ok": result["ok"], "problems": len(result["problems"])})
     if result["ok"] and not state.dry_run:
-        ctx = context(workflow, event["state"], event["execution_id"], config())
-        report.clear_needs_info(ctx, state.origin, github)
+        report.clear_needs_info(context(task, config()), state.origin, github)
     return result
 
 
@@ -68,55 +66,43 @@ def requester_of(origin: Origin, requested_by: str | None, github: GitHub) -> st
     return "unknown"
 
 
-def step_context(workflow: str, event: dict[str, Any]) -> Context:
-    """The Context of a step handler's event (`{"state": ..., "execution_id": ...}`)."""
-    return context(workflow, event["state"], event["execution_id"], config())
+def step_context(task: Task[StepState]) -> Context:
+    """The Context of a step: who asked and approved, dry run, the request it belongs to."""
+    return context(task, config())
 
 
-def person_of(event: dict[str, Any]) -> dict[str, Any]:
-    """The person validation found, as the later steps work on them."""
-    return StepState.model_validate(event["state"]).person
-
-
-def done_lines(workflow: str, state: dict[str, Any]) -> list[str]:
+def done_lines(workflow: str, state: StepState) -> list[str]:
     """Every step's summary lines, in workflow order."""
-    steps = state.get("steps") or {}
-    return [line for name in step_order(workflow) for line in (steps.get(name) or {}).get("summary", [])]
+    return [line for name in step_order(workflow) for line in state.steps.get(name, {}).get("summary", [])]
 
 
-def planned_calls(workflow: str, state: dict[str, Any]) -> list[dict[str, str]]:
+def planned_calls(workflow: str, state: StepState) -> list[dict[str, str]]:
     """In a dry run: every call the steps would have made, in workflow order."""
-    steps = state.get("steps") or {}
-    return [call for name in step_order(workflow) for call in (steps.get(name) or {}).get("would", [])]
+    return [call for name in step_order(workflow) for call in state.steps.get(name, {}).get("would", [])]
 
 
-def summary_text(head: list[str], state: dict[str, Any], lines: list[str]) -> str:
+def summary_text(head: list[str], state: StepState, lines: list[str]) -> str:
     """The final comment: what happened, who approved it, then one line per change."""
-    approver = (state.get("approval") or {}).get("approver")
+    approver = state.approval.approver if state.approval else None
     return "\n".join(
         [head[0], *([f"Approved by {approver}."] if approver else []), *head[1:], "", *(f"- {x}" for x in lines)]
     )
 
 
-def _ctx(event: dict[str, Any]) -> tuple[Context, StepState]:
-    state = event["state"]
-    return context(event["workflow"], state, event["execution_id"], config()), StepState.model_validate(state)
-
-
-@step("execution_id")
-def report_invalid(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    ctx, state = _ctx(event)
+@step(StepState)
+def report_invalid(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    ctx, state = step_context(task), task.state
     problems = state.validation.problems if state.validation else []
     if not ctx.dry_run:
         report.needs_info(ctx, state.origin, problems, vendors.github())
     return {"status": "needs-info", "problems": problems, "answered": ctx.summary}
 
 
-@step("execution_id")
-def report_decision(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+@step(StepState)
+def report_decision(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     """The approval was denied, or nobody decided in time: say so and close the request."""
-    ctx, state = _ctx(event)
-    approval = event["state"].get("approval") or {}
+    ctx, state = step_context(task), task.state
+    approval = state.approval.model_dump(exclude_none=True) if state.approval else {}
     if state.approval and state.approval.decision == "denied":
         status = "denied"
         text = f"This {ctx.workflow} request was denied by {state.approval.approver}. Nothing was changed."
@@ -129,32 +115,33 @@ def report_decision(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     return {"status": status, "approval": approval, "answered": ctx.summary}
 
 
-@step("execution_id")
-def compensate(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
-    ctx, _state = _ctx(event)
+@step(StepState)
+def compensate(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
+    ctx = step_context(task)
     if ctx.workflow == "onboarding" and not ctx.config.onboarding.compensate_on_failure:
         return {"undone": [], "not_undone": [], "skipped": "onboarding.compensate_on_failure is false"}
-    result = undo(ctx, event["state"].get("steps") or {}, list(step_order(ctx.workflow)))
+    result = undo(ctx, task.state.steps, list(step_order(ctx.workflow)))
     logger.info("compensated", extra=result)
     if result.get("undone"):
         metrics.count(metrics.COMPENSATED, workflow=ctx.workflow)
     return result
 
 
-@step("execution_id")
-def report_failure(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+@step(StepState)
+def report_failure(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     """What was done, what failed, what was undone: on the issue (or in Slack) and in the
     notifications channel. Returns the execution's failure cause."""
-    ctx, state = _ctx(event)
-    steps = event["state"].get("steps") or {}
+    ctx, state = step_context(task), task.state
     order = step_order(ctx.workflow)
     # Compensate runs (and records its result or error) only after a step's Catch.
-    reached = "compensation" in event["state"] or "compensation_error" in event["state"]
-    failed_step = next((name for name in order if name not in steps), "Finish") if reached else "before any change"
-    failure = event["state"].get("failure") or {}
+    reached = state.compensation is not None or state.compensation_error is not None
+    failed_step = (
+        next((name for name in order if name not in state.steps), "Finish") if reached else "before any change"
+    )
+    failure = state.failure or {}
     error = f"{failure.get('Error', 'Error')}: {str(failure.get('Cause', ''))[:800]}"
-    compensation = event["state"].get("compensation") or {}
-    done = done_lines(ctx.workflow, event["state"])
+    compensation = state.compensation or {}
+    done = done_lines(ctx.workflow, state)
     # What the failing step changed before it failed is only in the undo journal.
     done += [r["label"] for r in ledger.journaled(ctx.execution_id) if r.get("label") and r["label"] not in done]
     lines = [

@@ -79,10 +79,14 @@ class Decision(_Model):
 
 
 class StepState(WorkflowInput):
-    """The execution's state as the steps after Validate read it."""
+    """The execution's state as every step reads it (each adds its result under its own key)."""
 
     validation: Validation | None = None
     approval: Decision | None = None
+    steps: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Each step's result, by state name")
+    failure: dict[str, Any] | None = None  # the Catch's {Error, Cause}
+    compensation: dict[str, Any] | None = None
+    compensation_error: dict[str, Any] | None = None
 
     @property
     def person(self) -> dict[str, Any]:

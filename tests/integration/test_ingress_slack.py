@@ -197,7 +197,8 @@ def test_an_approver_resumes_the_execution_and_the_decision_is_audited(local, wa
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"decision": "approved", "approver": APPROVER, "reason": "approved in Slack"}
     (entry,) = [e for e in audit.entries(approval.execution_id) if e["action"] == "approval.approved"]
-    assert entry["actor"] == APPROVER
+    # Audited through the change primitive, like every other change: who asked, who decided.
+    assert (entry["actor"], entry["approver"], entry["requester"]) == (APPROVER, APPROVER, REQUESTER)
     assert approvals.get(approval.id).status == "approved"  # type: ignore[union-attr]
     # a second click, by the other approver, changes nothing
     _, answer, _ = click(local, approval.id, OTHER_APPROVER, "approval.deny")

@@ -15,8 +15,10 @@ from moto import mock_aws
 from functions.core import audit, clients, constants
 from functions.core.change import ChangeContext, would
 from functions.core.config import load_config
+from functions.core.envelope import Task
 from functions.people import ledger
 from functions.people.context import Context, context
+from functions.people.models import StepState
 from sandbox.engine import DEFAULT_CONFIG
 from sandbox.resources import LocalResources
 
@@ -245,7 +247,8 @@ def test_the_people_workflows_context_is_the_core_one_with_their_ledger_as_journ
         "validation": {"ok": True, "person": {"email": "ada@example.com"}, "requester": "jane.doe@example.com"},
         "approval": {"decision": "approved", "approver": "cto@example.com"},
     }
-    ctx = context("onboarding", state, EXECUTION, load_config(DEFAULT_CONFIG))
+    task = Task[StepState](execution_id=EXECUTION, workflow="onboarding", state=StepState.model_validate(state))
+    ctx = context(task, load_config(DEFAULT_CONFIG))
 
     ctx.change("okta", "create user", "okta:user/ada", Calls(), line="created ada", undo={"action": "delete"})
 
