@@ -8,12 +8,17 @@ there. The counter is reported as `virtual_wait_s` so a run shows how long it wo
 from __future__ import annotations
 
 import threading
+import time
 import types
 from typing import Any
 
 _lock = threading.Lock()
 _installed = False
 _waited: dict[str, float] = {}
+_skipped = 0.0  # every execution's waits together: how far virtual time is ahead of the wall clock
+# Waits per branch: (execution, Map iteration index or None for the top level). Iterations run
+# side by side, so a branch's own time is the top level's waits plus its own, not everyone's.
+_branch_waited: dict[tuple[str, int | None], float] = {}
 
 
 def _execution_of(env: Any) -> str:
@@ -23,9 +28,41 @@ def _execution_of(env: Any) -> str:
         return ""
 
 
-def _advance(execution: str, seconds: float) -> None:
+def _branch_of(env: Any) -> int | None:
+    try:
+        return int(env.states.context_object.context_object_data["Map"]["Item"]["Index"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _advance(execution: str, seconds: float, branch: int | None = None) -> None:
+    global _skipped  # noqa: PLW0603 - one virtual clock per process, by design
     with _lock:
         _waited[execution] = _waited.get(execution, 0.0) + max(seconds, 0.0)
+        _skipped += max(seconds, 0.0)
+        key = (execution, branch)
+        _branch_waited[key] = _branch_waited.get(key, 0.0) + max(seconds, 0.0)
+
+
+def branch_elapsed() -> float:
+    """Virtual seconds the running step's branch has waited: the top level's waits plus its Map
+    iteration's own (at the top level, plus the longest iteration's, as after a Map)."""
+    execution = str(getattr(_local, "execution", ""))
+    branch = getattr(_local, "branch", None)
+    with _lock:
+        top = _branch_waited.get((execution, None), 0.0)
+        if branch is not None:
+            return top + _branch_waited.get((execution, branch), 0.0)
+        others = [s for (e, b), s in _branch_waited.items() if e == execution and b is not None]
+        return top + max(others, default=0.0)
+
+
+def now() -> float:
+    """Virtual time (epoch seconds): the wall clock plus every wait skipped so far. The vendor fakes
+    that change over time (an Argo CD sync rolling out) read it, so a Wait state of 30 s lets 30 s
+    pass for them too. Executions running side by side all move it forward."""
+    with _lock:
+        return time.time() + _skipped
 
 
 def waited(execution_arn: str) -> float:
@@ -36,7 +73,7 @@ def waited(execution_arn: str) -> float:
 def adapter_sleep(seconds: float) -> None:
     """A vendor adapter's wait between retries, charged to the execution whose step is running
     (when the retrier has noted it on this thread) instead of slept."""
-    _advance(str(getattr(_local, "execution", "")), seconds)
+    _advance(str(getattr(_local, "execution", "")), seconds, getattr(_local, "branch", None))
 
 
 def install() -> None:
@@ -51,7 +88,7 @@ def install() -> None:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
     def _virtual_wait(self: Any, env: Any, wait_seconds: float) -> None:  # noqa: ARG001
-        _advance(_execution_of(env), wait_seconds)
+        _advance(_execution_of(env), wait_seconds, _branch_of(env))
 
     wait_function.WaitFunction._wait_interval = _virtual_wait  # type: ignore[method-assign]
 
@@ -60,12 +97,12 @@ def install() -> None:
     original = retrier_decl.RetrierDecl._eval_body
 
     def _eval_body(self: Any, env: Any) -> None:
-        _local.execution = _execution_of(env)
+        _local.execution, _local.branch = _execution_of(env), _branch_of(env)
         original(self, env)
 
     retrier_decl.RetrierDecl._eval_body = _eval_body  # type: ignore[method-assign]
     retrier_decl.time = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
-        sleep=lambda seconds: _advance(str(getattr(_local, "execution", "")), seconds)
+        sleep=lambda seconds: _advance(str(getattr(_local, "execution", "")), seconds, getattr(_local, "branch", None))
     )
 
     # A Task's work (the Lambda handler, and so a vendor adapter's waits between attempts) runs on
@@ -76,10 +113,31 @@ def install() -> None:
     for task in (state_task_lambda.StateTaskLambda, state_task_service.StateTaskService):
 
         def _eval_execution(self: Any, env: Any, _original: Any = task._eval_execution) -> None:
-            _local.execution = _execution_of(env)
+            _local.execution, _local.branch = _execution_of(env), _branch_of(env)
             _original(self, env)
 
         task._eval_execution = _eval_execution  # type: ignore[method-assign]
+
+    # A Wait on a timestamp (TimestampPath) waits until that moment of virtual time, which the
+    # steps that computed it read too (functions/jit_access/timing.py): moto compares it with the
+    # host's naive local time instead.
+    from datetime import UTC, datetime
+
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp
+
+    def _virtual_seconds(self: Any, env: Any) -> int:
+        self.string.eval(env=env)
+        text = env.stack.pop()
+        moment = self._from_timestamp_string(timestamp=text)
+        if moment is None:
+            raise timestamp.FailureEventException(self._create_failure_event(env, text))
+        return int(moment.replace(tzinfo=UTC).timestamp() - now())
+
+    timestamp.Timestamp._get_wait_seconds = _virtual_seconds  # type: ignore[method-assign]
+
+    from functions.jit_access import timing as jit_timing
+
+    jit_timing.set_source(lambda: datetime.fromtimestamp(now(), UTC))
 
 
 _local = threading.local()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -17,19 +19,33 @@ class DrillRequest(_State):
 
 
 class Job(_State):
+    """One target's drill, as planned: what is restored from which point into which copy, and the
+    targets it is measured against."""
+
     target: str
-    source_table: str
-    restore_table: str
-    backup_arn: str | None = None
-    backup_created: str | None = None
-    backup_age_minutes: float | None = None
-    backup_items: int | None = None
+    kind: str  # dynamodb | rds | aurora
+    tier: str
+    method: str  # pitr | backup
+    source: str
+    copy_name: str  # drill-<target>-<execution suffix>
     rto_minutes: int
     rpo_minutes: int
-    min_items: int
+    drill_started: str  # ISO time; RPO achieved is measured from here
+    restore_point: str | None = None  # PITR: the latest restorable time; backup: its creation time
+    restore_ref: str | None = None  # the backup ARN or snapshot id (None for PITR)
+    restore_detail: str = ""
+    rpo_achieved_minutes: float | None = None
+    backup_items: int | None = None
+    min_items: int = 0
+    sample_keys: list[dict[str, str | int]] = []
+    instance_class: str | None = None
     poll_seconds: int
+    max_poll_seconds: int
     max_polls: int
-    problem: str | None = None
+    timeout_minutes: float
+    problem: str | None = None  # the drill cannot restore this target (no recovery point)
+    cross_region: dict[str, Any] | None = None  # {"region", "copy_point", "age_minutes", "problem"}
+    findings: list[str] = []  # worth knowing, not a failure (a stale runbook)
 
 
 class JobStep(_State):
@@ -42,13 +58,16 @@ class JobStep(_State):
 class Plan(_State):
     execution_id: str
     dry_run: bool
+    started: str
     jobs: list[Job]
 
 
 class Restore(_State):
-    status: str  # SKIPPED, CREATING, ACTIVE
-    started_at: str | None = None
+    status: str  # SKIPPED, WAITING, USABLE
+    requested_at: str | None = None
     polls: int = 0
+    wait_seconds: int = 30  # the next Wait state's length
+    copy_status: str = ""  # what AWS says: CREATING, ACTIVE, creating, available...
     note: str = ""
 
 
@@ -58,9 +77,9 @@ class CheckStep(JobStep):
 
 class Verification(_State):
     verified: bool
-    items: int
-    key_schema_matches: bool
     verified_at: str
+    checks: dict[str, Any] = {}
+    problems: list[str] = []
     notes: list[str] = []
 
 
@@ -84,3 +103,10 @@ class Drilled(_State):
 
     plan: Plan
     results: list[JobResult]
+
+
+class Reported(_State):
+    """What the Notify step reads: the report's outcome."""
+
+    report: dict[str, Any]
+    plan: Plan

@@ -1,27 +1,36 @@
-"""The DR drill: on a schedule (or `/platform drill`), the newest backup of each DR target is
-really restored into a drill-* table, verified, timed against its RTO/RPO, deleted and reported."""
+"""The DR drill: quarterly (or `/platform drill`), each DR target is really restored into a drill-*
+copy (point-in-time recovery to the latest restorable time, or the newest backup or snapshot),
+polled until usable, verified, timed against its tier's RTO and RPO, deleted on every path, and
+reported (evidence JSON and HTML, Slack, PagerDuty for a failed critical target, the trend against
+the previous drill). Its janitor (functions/dr_janitor/, own schedule) deletes drill-* copies no running drill owns."""
 
 from __future__ import annotations
 
 from functions.core.manifest import NAME, REQUESTS, SCHEDULE, Route, Schedule, SlackCommand, Workflow
 from functions.core.spec import LambdaSpec
 
+# Reading RDS metadata (instances, snapshots, automated backups) is not resource-scoped usefully:
+# the restore's source, its snapshots and its copy are all read, in the DR region too.
+RDS_READ = ("rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeDBInstanceAutomatedBackups")
+
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
         name="DrDrillPlan",
         handler="functions.dr_drill.handlers.plan",
-        description="Finds the newest backup of each DR target and plans its restore",
-        aws_actions=("dynamodb:DescribeBackup",),
-        unscoped_actions=("dynamodb:ListBackups",),
+        description="Finds each DR target's recovery point (PITR or newest backup) and its RPO achieved",
+        aws_actions=("dynamodb:DescribeContinuousBackups", "dynamodb:DescribeBackup", "dynamodb:DescribeTable"),
+        unscoped_actions=("dynamodb:ListBackups", *RDS_READ),
         aws_scope="dr_tables",
     ),
     LambdaSpec(
         name="DrDrillStartRestore",
         handler="functions.dr_drill.handlers.start_restore",
-        description="Restores a backup into a new drill table (idempotent)",
+        description="Restores a recovery point into a new drill-* copy (idempotent)",
         aws_actions=(
+            "dynamodb:RestoreTableToPointInTime",
             "dynamodb:RestoreTableFromBackup",
             "dynamodb:DescribeTable",
+            # a restore writes the copy's items, and IAM checks these on the target table
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
@@ -29,45 +38,59 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
             "dynamodb:Query",
             "dynamodb:Scan",
             "dynamodb:BatchWriteItem",
+            "rds:RestoreDBInstanceToPointInTime",
+            "rds:RestoreDBInstanceFromDBSnapshot",
+            "rds:AddTagsToResource",
         ),
+        unscoped_actions=("rds:DescribeDBInstances",),
         aws_scope="dr_tables",
         resources=("audit_table",),
     ),
     LambdaSpec(
         name="DrDrillCheckRestore",
         handler="functions.dr_drill.handlers.check_restore",
-        description="Reports whether a drill table has finished restoring",
+        description="Reports whether a drill copy is usable yet, and how long to wait before the next look",
         aws_actions=("dynamodb:DescribeTable",),
-        aws_scope="dr_tables",
+        unscoped_actions=("rds:DescribeDBInstances",),
+        aws_scope="dr_copies",
     ),
     LambdaSpec(
         name="DrDrillVerify",
         handler="functions.dr_drill.handlers.verify",
-        description="Counts and samples the restored items against the backup",
+        description="Counts and samples a restored table, or compares a restored instance with its source",
         timeout_s=300,
         memory_mb=512,
-        aws_actions=("dynamodb:DescribeTable", "dynamodb:Scan"),
+        aws_actions=("dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem"),
+        unscoped_actions=("rds:DescribeDBInstances",),
         aws_scope="dr_tables",
     ),
     LambdaSpec(
         name="DrDrillCleanup",
         handler="functions.dr_drill.handlers.cleanup",
-        description="Deletes a drill table (only tables named drill-*)",
-        aws_actions=("dynamodb:DeleteTable", "dynamodb:DescribeTable"),
-        aws_scope="dr_tables",
+        description="Deletes a drill copy (only drill-* tables and instances)",
+        aws_actions=("dynamodb:DeleteTable", "dynamodb:DescribeTable", "rds:DeleteDBInstance"),
+        unscoped_actions=("rds:DescribeDBInstances",),
+        aws_scope="dr_copies",
         resources=("audit_table",),
     ),
     LambdaSpec(
         name="DrDrillReport",
         handler="functions.dr_drill.handlers.report",
-        description="Times each restore against its RTO/RPO and stores the evidence",
-        resources=("audit_table", "evidence_bucket"),
+        description="Measures RTO/RPO per target and tier, compares with the previous drill, stores the evidence",
+        resources=("audit_table", "evidence_bucket", "evidence_history"),
+    ),
+    LambdaSpec(
+        name="DrDrillNotify",
+        handler="functions.dr_drill.handlers.notify",
+        description="Posts the drill's summary to Slack and pages when a critical-tier target failed",
+        secrets=("slack.secret_name", "pagerduty.secret_name"),
+        resources=("audit_table",),
     ),
 )
 
 WORKFLOW = Workflow(
     name="dr_drill",
-    description="Restore the newest backups, verify them, time them against RTO/RPO, clean up, report",
+    description="Restore each DR target (PITR or backup), verify it, measure RTO/RPO per tier, clean up, report",
     lambdas=LAMBDAS,
     routes=(
         Route(
@@ -90,6 +113,7 @@ WORKFLOW = Workflow(
         summary="run a disaster-recovery drill (all targets, or the ones named)",
         rest=("targets", NAME),
     ),
+    shares=("dr_janitor",),  # the copies' names (dr_janitor/naming.py)
     samples=("scheduler/dr_drill.json",),
     config_section="dr",
 )

@@ -1,4 +1,4 @@
-"""What the DR drill integration tests read back from moto after a run."""
+"""What the DR drill integration tests read back from moto and the vendor fakes after a run."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def drill_tables(engine: LocalEngine) -> set[str]:
     return {t for t in table_names(engine) if t.startswith("drill-")}
 
 
+def drill_instances(engine: LocalEngine) -> set[str]:
+    rds = boto3.client("rds", region_name=engine.region)
+    names = {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]}
+    return {n for n in names if n.startswith("drill-")}
+
+
 def actions(execution: Execution) -> list[str]:
     """The audit trail of one execution: its actions, sorted."""
     return sorted(e["action"] for e in audit.entries(execution.id))
@@ -38,3 +44,11 @@ def evidence_of(engine: LocalEngine, execution: Execution) -> dict[str, Any]:
 
 def by_target(evidence: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {t["target"]: t for t in evidence["targets"]}
+
+
+def slack_texts(execution: Execution) -> list[str]:
+    return [c["body"]["text"] for c in execution.calls if c["service"] == "slack" and c["path"].endswith("postMessage")]
+
+
+def pages(execution: Execution) -> list[dict[str, Any]]:
+    return [c["body"] for c in execution.calls if c["service"] == "pagerduty"]

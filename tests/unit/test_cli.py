@@ -94,7 +94,7 @@ def test_run_json_prints_exactly_one_json_object(capsys: pytest.CaptureFixture[s
     assert result["workflow"] == "dr_drill"
     assert result["status"] == "SUCCEEDED"
     assert result["output"]["passed"] is True
-    assert result["output"]["summary"] == "drill: 2/2 targets passed"
+    assert result["output"]["summary"] == "drill: 3/3 targets passed"
     assert isinstance(result["calls"], list)
     assert result["steps"]
     for step in result["steps"]:
@@ -103,9 +103,9 @@ def test_run_json_prints_exactly_one_json_object(capsys: pytest.CaptureFixture[s
         assert isinstance(step["duration_ms"], int)
     names = [s["name"] for s in result["steps"]]
     assert names[0] == "Plan"
-    assert names.count("StartRestore") == 2
+    assert names.count("StartRestore") == 3
     assert names[-1] == "DrillPassed"
-    assert sorted(s["path"] for s in result["steps"] if s["name"] == "Verify") == ["Drill[0]", "Drill[1]"]
+    assert sorted(s["path"] for s in result["steps"] if s["name"] == "Verify") == ["Drill[0]", "Drill[1]", "Drill[2]"]
 
 
 def test_run_prints_steps_and_a_summary_for_people(capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,9 +119,9 @@ def test_run_prints_steps_and_a_summary_for_people(capsys: pytest.CaptureFixture
     summary = [line for line in lines if line.startswith("■ ")]
     assert len(summary) == 1
     assert summary[0].startswith("■ dr_drill SUCCEEDED in ")
-    assert summary[0].endswith(" 13 steps")
+    assert summary[0].endswith(" 18 steps")
     output_at = next(i for i, line in enumerate(lines) if line.startswith("  output:"))
-    assert any('"drill: 2/2 targets passed"' in line for line in lines[output_at:])
+    assert any('"drill: 3/3 targets passed"' in line for line in lines[output_at:])
     assert lines[-1].startswith("  execution id: dr_drill-")
 
 

@@ -1,9 +1,9 @@
-"""functions/dr_drill/drill.py called directly against moto: each step of the drill on its own."""
+"""The DR drill's logic called directly against moto: plan, restore, verify, clean up, assess, trend,
+janitor, one rule at a time."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,11 +12,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from functions.adapters.aws_restore import RdsRestore
+from functions.adapters.aws_table_restore import TableRestore
 from functions.core import audit, constants
-from functions.core.change import ChangeContext
 from functions.core.config import PlatformConfig, load_config
-from functions.dr_drill import drill
+from functions.dr_drill import plan, restore, trend
+from functions.dr_drill.assess import assess
 from functions.dr_drill.models import Cleanup, Job, JobResult, Restore, Verification
+from functions.dr_janitor import janitor
+from functions.dr_janitor.naming import copy_name
+from sandbox.dr_scenario import Scenario, parse_restore
 from sandbox.engine import DEFAULT_CONFIG
 from sandbox.resources import LocalResources
 from sandbox.seed import seed_aws
@@ -31,8 +36,7 @@ def config() -> PlatformConfig:
 
 
 @pytest.fixture
-def resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
-    """A fresh moto world with the audit table, the evidence bucket, and the seeded DR tables."""
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         local = LocalResources(REGION)
@@ -43,306 +47,286 @@ def resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
 
 
 @pytest.fixture
-def ddb(resources: LocalResources) -> Any:
+def ddb(world: LocalResources) -> Any:
     return boto3.client("dynamodb", region_name=REGION)
 
 
-def tables(ddb: Any) -> set[str]:
-    return set(ddb.list_tables()["TableNames"])
+@pytest.fixture
+def tables(world: LocalResources) -> TableRestore:
+    return TableRestore(REGION)
 
 
-def item_count(ddb: Any, table: str) -> int:
-    return int(ddb.scan(TableName=table, Select="COUNT")["Count"])
+@pytest.fixture
+def dbs(world: LocalResources) -> RdsRestore:
+    return RdsRestore(REGION)
 
 
-def audit_actions(ddb: Any, execution_id: str = EXECUTION) -> list[str]:
-    return [e["action"] for e in audit.entries(execution_id, client=ddb)]
+def changes(ddb: Any, *, dry_run: bool = False) -> Any:
+    return restore.change_context(EXECUTION, dry_run, ddb)
 
 
-def changes(ddb: Any, *, dry_run: bool = False) -> ChangeContext:
-    return drill.change_context(EXECUTION, dry_run, ddb)
-
-
-def plan_job(config: PlatformConfig, ddb: Any, target: str = "orders") -> Job:
-    (job,) = drill.plan(config, [target], EXECUTION, False, ddb).jobs
+def job_of(config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, target: str) -> Job:
+    (job,) = plan.plan(config, [target], EXECUTION, False, tables=tables, databases=dbs).jobs
     return job
 
 
-# -- plan ----------------------------------------------------------------------------------------
+def with_target(config: PlatformConfig, name: str, **changes: Any) -> PlatformConfig:
+    data = config.model_dump(mode="json")
+    for target in data["dr"]["targets"]:
+        if target["name"] == name:
+            target.update(changes)
+    return PlatformConfig.model_validate(data)
 
 
-def test_plan_finds_each_targets_backup(config: PlatformConfig, ddb: Any) -> None:
-    planned = drill.plan(config, [], EXECUTION, False, ddb)
-
-    assert (planned.execution_id, planned.dry_run) == (EXECUTION, False)
-    orders, customers = planned.jobs
-    assert (orders.target, orders.source_table, customers.target) == ("orders", "orders", "customers")
-    assert orders.restore_table == drill.restore_table_name("orders", EXECUTION)
-    assert orders.restore_table.startswith("drill-orders-")
-    assert (orders.rto_minutes, orders.rpo_minutes, orders.min_items) == (60, 1440, 100)
-    assert (orders.poll_seconds, orders.max_polls) == (30, 120)
-    (backup,) = ddb.list_backups(TableName="orders")["BackupSummaries"]
-    assert orders.backup_arn == backup["BackupArn"]
-    assert orders.backup_items == item_count(ddb, "orders") == 200
-    assert orders.backup_age_minutes is not None
-    assert 0 <= orders.backup_age_minutes < 5
-    assert orders.problem is None
-    assert customers.problem is None
+# -- configuration ----------------------------------------------------------------------------------
 
 
-def test_plan_picks_the_newest_available_backup(config: PlatformConfig, ddb: Any) -> None:
-    ddb.put_item(TableName="customers", Item={"id": {"S": "late-arrival"}})
-    time.sleep(0.01)  # backup times have millisecond resolution
-    newest = ddb.create_backup(TableName="customers", BackupName="customers-adhoc")["BackupDetails"]
-
-    job = plan_job(config, ddb, "customers")
-
-    assert job.backup_arn == newest["BackupArn"]
-    assert job.backup_items == 21
+def test_tiers_default_to_the_plan_and_targets_take_their_tiers(config: PlatformConfig) -> None:
+    goals = {t.name: config.dr.targets_of(t) for t in config.dr.targets}
+    assert (goals["orders"].rto_minutes, goals["orders"].rpo_minutes) == (60, 15)
+    assert (goals["customers"].rto_minutes, goals["customers"].rpo_minutes) == (1440, 240)
+    assert (goals["billing-db"].rto_minutes, goals["billing-db"].rpo_minutes) == (240, 60)
 
 
-def test_plan_reports_a_table_without_backup_as_a_problem(config: PlatformConfig, ddb: Any) -> None:
+def test_a_target_may_override_its_tier_and_a_file_may_override_a_tier(config: PlatformConfig) -> None:
+    data = config.model_dump(mode="json")
+    data["dr"]["tiers"] = {"important": {"rto_minutes": 120, "rpo_minutes": 30}}
+    data["dr"]["targets"][0]["rpo_minutes"] = 5
+    changed = PlatformConfig.model_validate(data)
+    assert set(changed.dr.tiers) == {"critical", "important", "standard"}
+    assert changed.dr.targets_of(changed.dr.targets[2]).rto_minutes == 120
+    assert changed.dr.targets_of(changed.dr.targets[0]).rpo_minutes == 5
+
+
+def test_an_unknown_tier_and_misplaced_settings_are_refused(config: PlatformConfig) -> None:
+    with pytest.raises(ValueError, match="unknown tier 'gold'"):
+        with_target(config, "orders", tier="gold")
+    with pytest.raises(ValueError, match="sample_keys are for dynamodb targets"):
+        with_target(config, "billing-db", sample_keys=[{"id": "x"}])
+    with pytest.raises(ValueError, match=r"set dr\.dr_region"):
+        with_target(config, "orders", cross_region=True)
+
+
+# -- plan ---------------------------------------------------------------------------------------------
+
+
+def test_plan_uses_pitr_for_orders_and_the_backup_for_customers(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    planned = plan.plan(config, [], EXECUTION, False, tables=tables, databases=dbs)
+    orders, customers, billing = planned.jobs
+    assert (orders.method, orders.restore_ref, orders.tier, orders.rto_minutes) == ("pitr", None, "critical", 60)
+    assert orders.copy_name == copy_name("orders", EXECUTION) == "drill-orders-20260301t060000-0a1b2c3d"
+    (backup,) = ddb.list_backups(TableName="customers")["BackupSummaries"]
+    assert (customers.method, customers.restore_ref, customers.backup_items) == ("backup", backup["BackupArn"], 20)
+    assert (billing.kind, billing.method, billing.source) == ("rds", "pitr", "prod-db")
+    for job in planned.jobs:
+        assert job.problem is None
+        assert job.rpo_achieved_minutes is not None
+        assert 0 <= job.rpo_achieved_minutes < 5
+
+
+def test_auto_falls_back_to_the_newest_backup_or_snapshot_and_pitr_requires_pitr(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    ddb.update_continuous_backups(
+        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    assert job_of(config, tables, dbs, "orders").problem == "point-in-time recovery is not enabled on table orders"
+    auto = job_of(with_target(config, "orders", method="auto"), tables, dbs, "orders")
+    assert (auto.method, auto.restore_detail.split(" ")[0]) == ("backup", "on-demand")
+    snapshot = job_of(with_target(config, "billing-db", method="backup"), tables, dbs, "billing-db")
+    assert snapshot.method == "backup"
+    assert snapshot.restore_ref in {"prod-db-nightly"} or str(snapshot.restore_ref).startswith("rds:prod-db")
+
+
+def test_plan_reports_what_cannot_be_restored_and_refuses_unknown_targets(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
     for backup in ddb.list_backups(TableName="customers")["BackupSummaries"]:
         ddb.delete_backup(BackupArn=backup["BackupArn"])
+    assert job_of(config, tables, dbs, "customers").problem == "no AVAILABLE backup of table customers"
+    gone = with_target(config, "billing-db", resource="no-such-db")
+    assert job_of(gone, tables, dbs, "billing-db").problem == "no DB instance no-such-db"
+    with pytest.raises(ValueError, match="unknown DR targets: payroll"):
+        plan.plan(config, ["orders", "payroll"], EXECUTION, False, tables=tables, databases=dbs)
+
+
+def test_copy_names_are_valid_rds_identifiers() -> None:
+    name = copy_name("billing-db", "arn:aws:states:eu-west-1:1:execution:x:" + "Y_" * 40)
+    assert name.startswith("drill-billing-db-")
+    assert len(name) <= 63
+    assert "--" not in name
+    assert name == name.lower()
+
+
+# -- restore, check, verify, cleanup ----------------------------------------------------------------
+
+
+def test_start_restores_into_the_drill_copy_once(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    job = job_of(config, tables, dbs, "orders")
+    first = restore.start(job, EXECUTION, changes(ddb), tables, dbs)
+    second = restore.start(job, EXECUTION, changes(ddb), tables, dbs)
+    assert (first.status, second.status, second.note) == ("USABLE", "USABLE", "already restoring")
+    assert [e["action"] for e in audit.entries(EXECUTION, client=ddb)] == ["dynamodb:RestoreTableToPointInTime"]
+    assert tables.count_items(job.copy_name) == 200
+
+
+def test_a_dry_run_restores_nothing(config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any) -> None:
+    job = job_of(config, tables, dbs, "billing-db")
+    result = restore.start(job, EXECUTION, changes(ddb, dry_run=True), tables, dbs)
+    assert result.status == "SKIPPED"
+    assert result.note.startswith("dry run: would restore point-in-time recovery of prod-db")
+    assert dbs.instance(job.copy_name) is None
+
+
+def test_check_times_out_after_the_targets_timeout(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore
+) -> None:
+    job = job_of(config, tables, dbs, "orders")
+    long_ago = (datetime.now(UTC) - timedelta(minutes=121)).isoformat()
+    with pytest.raises(restore.RestoreTimedOutError, match="still MISSING after 121"):
+        restore.check(job, Restore(status="WAITING", requested_at=long_ago), tables, dbs)
+    waiting = restore.check(job, Restore(status="WAITING", requested_at=datetime.now(UTC).isoformat()), tables, dbs)
+    assert (waiting.status, waiting.polls, waiting.wait_seconds) == ("WAITING", 1, 30)
+
+
+def test_the_wait_grows_but_stays_within_a_twentieth_of_the_rto(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore
+) -> None:
+    job = job_of(config, tables, dbs, "orders")
+    forty_ago = (datetime.now(UTC) - timedelta(minutes=40)).isoformat()
+    assert restore.check(job, Restore(status="WAITING", requested_at=forty_ago), tables, dbs).wait_seconds == 180
+
+
+def test_verify_counts_compares_and_reads_sample_keys(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    job = job_of(config, tables, dbs, "orders")
+    restore.start(job, EXECUTION, changes(ddb), tables, dbs)
+    ok = restore.verify(job, tables, dbs)
+    assert ok.verified
+    assert ok.checks["items"] == 200
+    strict = job.model_copy(update={"min_items": 500, "sample_keys": [{"id": "orders-00000"}, {"id": "nope"}]})
+    failed = restore.verify(strict, tables, dbs)
+    assert not failed.verified
+    assert failed.problems == [
+        "200 items restored, fewer than the required 500",
+        "sample keys missing from the copy: [{'id': 'nope'}]",
+    ]
+
+
+def test_verify_compares_a_restored_instance_with_its_source(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    job = job_of(config, tables, dbs, "billing-db")
+    restore.start(job, EXECUTION, changes(ddb), tables, dbs)
+    verified = restore.verify(job, tables, dbs)
+    assert verified.verified, verified.problems
+    assert verified.checks["engine"] == "postgres"
+    rds = boto3.client("rds", region_name=REGION)
+    rds.modify_db_instance(DBInstanceIdentifier=job.copy_name, AllocatedStorage=50, ApplyImmediately=True)
+    assert restore.verify(job, tables, dbs).problems == ["allocated_storage is 50, the source's is 20"]
+
+
+def test_cleanup_deletes_only_drill_copies(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    job = job_of(config, tables, dbs, "billing-db")
+    restore.start(job, EXECUTION, changes(ddb), tables, dbs)
+    assert restore.cleanup(job, changes(ddb), tables, dbs) == Cleanup(deleted=True)
+    assert dbs.instance(job.copy_name) is None
+    assert restore.cleanup(job, changes(ddb), tables, dbs) == Cleanup(deleted=False, note="nothing to delete")
+    with pytest.raises(restore.UnsafeCleanupError):
+        restore.cleanup(job.model_copy(update={"copy_name": "prod-db"}), changes(ddb), tables, dbs)
+    assert dbs.instance("prod-db") is not None
+
+
+# -- assess and trend ----------------------------------------------------------------------------------
+
 
-    job = plan_job(config, ddb, "customers")
-
-    assert job.problem == "no AVAILABLE backup of table customers"
-    assert job.backup_arn is None
-
-
-def test_plan_rejects_unknown_targets(config: PlatformConfig, ddb: Any) -> None:
-    with pytest.raises(ValueError, match="unknown DR targets: billing, payroll"):
-        drill.plan(config, ["orders", "payroll", "billing"], EXECUTION, False, ddb)
-
-
-def test_restore_table_names_are_safe_and_bounded() -> None:
-    name = drill.restore_table_name("orders", "arn:aws:states:eu-west-1:1:execution:x:" + "y" * 80)
-
-    assert name.startswith("drill-orders-")
-    assert ":" not in name
-    assert len(name) <= len("drill-orders-") + 24
-
-
-# -- start_restore -------------------------------------------------------------------------------
-
-
-def test_start_restore_restores_the_backup_into_a_drill_table(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-
-    restore = drill.start_restore(job, changes(ddb), ddb)
-
-    assert restore.status in {"CREATING", "ACTIVE"}
-    assert restore.started_at is not None
-    assert job.restore_table in tables(ddb)
-    assert item_count(ddb, job.restore_table) == 200
-    (entry,) = audit.entries(EXECUTION, client=ddb)
-    assert (entry["action"], entry["target"], entry["actor"]) == (
-        "dynamodb:RestoreTableFromBackup",
-        job.restore_table,
-        "dr-drill-schedule",
-    )
-    assert json.loads(entry["after"]) == {"backup": job.backup_arn, "source": "orders"}
-
-
-def test_start_restore_is_idempotent(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-
-    first = drill.start_restore(job, changes(ddb), ddb)
-    ddb.put_item(TableName=job.restore_table, Item={"id": {"S": "written-between-attempts"}})
-    second = drill.start_restore(job, changes(ddb), ddb)
-
-    assert second.note == "already restoring"
-    assert second.status == "ACTIVE"
-    assert first.note == ""
-    # not restored again: the item written in between is still there, one audit entry only
-    assert item_count(ddb, job.restore_table) == 201
-    assert audit_actions(ddb) == ["dynamodb:RestoreTableFromBackup"]
-    assert sorted(t for t in tables(ddb) if t.startswith("drill-")) == [job.restore_table]
-
-
-def test_start_restore_in_a_dry_run_changes_nothing(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-    before = tables(ddb)
-
-    restore = drill.start_restore(job, changes(ddb, dry_run=True), ddb)
-
-    assert restore.status == "SKIPPED"
-    assert restore.note == f"dry run: would restore {job.backup_arn} into {job.restore_table}"
-    assert tables(ddb) == before
-    assert audit_actions(ddb) == []
-
-
-def test_start_restore_skips_a_job_with_a_problem(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb).model_copy(update={"problem": "no AVAILABLE backup of table orders"})
-
-    restore = drill.start_restore(job, changes(ddb), ddb)
-
-    assert (restore.status, restore.note) == ("SKIPPED", "no AVAILABLE backup of table orders")
-    assert job.restore_table not in tables(ddb)
-
-
-# -- check_restore -------------------------------------------------------------------------------
-
-
-def test_check_restore_counts_polls_while_the_table_is_not_there(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb).model_copy(update={"max_polls": 3})
-
-    checked = drill.check_restore(job, Restore(status="CREATING", polls=0), ddb)
-
-    assert (checked.status, checked.polls) == ("MISSING", 1)
-
-
-def test_check_restore_times_out_after_max_polls(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb).model_copy(update={"max_polls": 3})
-    restore = Restore(status="CREATING", polls=0)
-
-    restore = drill.check_restore(job, restore, ddb)
-    restore = drill.check_restore(job, restore, ddb)
-    with pytest.raises(drill.RestoreTimedOutError, match=rf"{job.restore_table} still MISSING after 3 checks"):
-        drill.check_restore(job, restore, ddb)
-
-
-def test_check_restore_accepts_an_active_table_on_the_last_poll(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb).model_copy(update={"max_polls": 2})
-    started = drill.start_restore(job, changes(ddb), ddb)
-
-    checked = drill.check_restore(job, started.model_copy(update={"polls": 1}), ddb)
-
-    assert (checked.status, checked.polls) == ("ACTIVE", 2)
-    assert checked.started_at == started.started_at
-
-
-# -- verify --------------------------------------------------------------------------------------
-
-
-def test_verify_counts_the_restored_items(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-    drill.start_restore(job, changes(ddb), ddb)
-
-    verification = drill.verify(job, ddb)
-
-    assert (verification.verified, verification.items, verification.key_schema_matches) == (True, 200, True)
-    assert verification.notes == []
-
-
-def test_verify_fails_below_min_items(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb).model_copy(update={"min_items": 500})
-    drill.start_restore(job, changes(ddb), ddb)
-
-    verification = drill.verify(job, ddb)
-
-    assert verification.verified is False
-    assert verification.items == 200
-    assert "200 items restored, fewer than the required 500" in verification.notes
-
-
-# -- cleanup -------------------------------------------------------------------------------------
-
-
-def test_cleanup_deletes_the_drill_table_and_records_it(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-    drill.start_restore(job, changes(ddb), ddb)
-
-    result = drill.cleanup(job, changes(ddb), ddb)
-
-    assert result == Cleanup(deleted=True)
-    assert job.restore_table not in tables(ddb)
-    assert audit_actions(ddb) == ["dynamodb:RestoreTableFromBackup", "dynamodb:DeleteTable"]
-
-
-def test_cleanup_in_a_dry_run_says_what_it_would_delete_and_deletes_nothing(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-    drill.start_restore(job, changes(ddb), ddb)
-
-    result = drill.cleanup(job, changes(ddb, dry_run=True), ddb)
-
-    assert result == Cleanup(deleted=False, note=f"dry run: would delete {job.restore_table}")
-    assert job.restore_table in tables(ddb)
-    assert audit_actions(ddb) == ["dynamodb:RestoreTableFromBackup"]
-
-
-def test_cleanup_with_nothing_to_delete(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-
-    assert drill.cleanup(job, changes(ddb), ddb) == Cleanup(deleted=False, note="nothing to delete")
-    assert audit_actions(ddb) == []
-
-
-@pytest.mark.parametrize("table", ["orders", "customers", "prod-drill-orders"])
-def test_cleanup_refuses_tables_that_are_not_drill_tables(config: PlatformConfig, ddb: Any, table: str) -> None:
-    if table not in tables(ddb):
-        ddb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    job = plan_job(config, ddb).model_copy(update={"restore_table": table})
-
-    with pytest.raises(drill.UnsafeCleanupError, match=f"refusing to delete {table}"):
-        drill.cleanup(job, changes(ddb), ddb)
-
-    assert table in tables(ddb)
-    assert audit_actions(ddb) == []
-
-
-# -- assess and report ---------------------------------------------------------------------------
-
-
-def _result(job: Job, *, verified: bool = True, restore_minutes: float = 2.0) -> JobResult:
-    started = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
-    finished = started + timedelta(minutes=restore_minutes)
+def result_of(job: Job, minutes: float, *, verified: bool = True) -> JobResult:
+    start = datetime(2026, 3, 1, 6, tzinfo=UTC)
     return JobResult(
         job=job,
-        restore=Restore(status="ACTIVE", started_at=started.isoformat()),
-        verification=Verification(
-            verified=verified, items=200, key_schema_matches=True, verified_at=finished.isoformat(), notes=[]
-        ),
+        restore=Restore(status="USABLE", requested_at=start.isoformat()),
+        verification=Verification(verified=verified, verified_at=(start + timedelta(minutes=minutes)).isoformat()),
         cleanup=Cleanup(deleted=True),
     )
 
 
-def test_assess_passes_within_rto_and_rpo(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb)
-
-    assessed = drill.assess(_result(job), dry_run=False)
-
-    assert assessed["passed"] is True
-    assert (assessed["rpo_met"], assessed["rto_met"], assessed["restore_minutes"]) == (True, True, 2.0)
-    assert assessed["problems"] == []
-
-
-def test_assess_fails_a_stale_backup_and_a_slow_restore(config: PlatformConfig, ddb: Any) -> None:
-    job = plan_job(config, ddb).model_copy(update={"backup_age_minutes": 2000.0})
-
-    assessed = drill.assess(_result(job, restore_minutes=75), dry_run=False)
-
-    assert assessed["passed"] is False
-    assert (assessed["rpo_met"], assessed["rto_met"]) == (False, False)
-    assert assessed["problems"] == [
-        "newest backup is 2000.0 min old, RPO is 1440 min",
-        "restore took 75.0 min, RTO is 60 min",
+def test_assess_measures_rto_and_rpo_against_the_tier(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore
+) -> None:
+    job = job_of(config, tables, dbs, "orders")
+    good = assess(result_of(job, 45), dry_run=False)
+    assert (good["passed"], good["rto_achieved_minutes"], good["problems"]) == (True, 45.0, [])
+    late = assess(result_of(job.model_copy(update={"rpo_achieved_minutes": 20.0}), 61), dry_run=False)
+    assert late["passed"] is False
+    assert late["problems"] == [
+        "restore point is 20.0 min old, RPO is 15 min",
+        "restore took 61.0 min to a verified copy, RTO is 60 min",
     ]
+    unverified = assess(result_of(job, 5, verified=False), dry_run=False)
+    assert unverified["passed"] is False
 
 
-def test_report_stores_the_evidence_and_records_it(config: PlatformConfig, ddb: Any, resources: LocalResources) -> None:
-    planned = drill.plan(config, [], EXECUTION, False, ddb)
-    results = [_result(planned.jobs[0]), _result(planned.jobs[1], verified=False)]
+def test_trend_compares_with_the_previous_drill() -> None:
+    trended = trend.compare({"rto_achieved_minutes": 63.0}, {"rto_achieved_minutes": 45.0, "execution_id": "old"})
+    assert trended is not None
+    assert trended["rto_change_percent"] == 40.0
+    assert trended["text"] == "restore 40 % slower than the previous drill (63.0 vs 45.0 min)"
+    assert trend.compare({"rto_achieved_minutes": 1.0}, None) is None
+
+
+def test_previous_results_skip_dry_runs_and_this_execution(world: LocalResources) -> None:
     s3 = boto3.client("s3", region_name=REGION)
+    bucket = world.evidence_bucket
+    for day, execution, dry in (("01", "old", False), ("02", "dry", True), ("03", EXECUTION, False)):
+        body = {"execution_id": execution, "dry_run": dry, "targets": [{"target": "orders", "rto_achieved_minutes": 9}]}
+        s3.put_object(Bucket=bucket, Key=f"dr-drills/2026/01/{day}/{execution}.json", Body=json.dumps(body))
+    found = trend.previous_results(s3, bucket, EXECUTION, {"orders", "customers"})
+    assert list(found) == ["orders"]
+    assert found["orders"]["execution_id"] == "old"
 
-    outcome = drill.report(planned, results, resources.evidence_bucket, s3, changes(ddb))
 
-    assert outcome["passed"] is False
-    assert outcome["summary"] == "drill: 1/2 targets passed"
-    bucket, key = outcome["evidence"].removeprefix("s3://").split("/", 1)
-    assert bucket == resources.evidence_bucket
-    assert key.startswith("dr-drills/")
-    assert key.endswith(f"/{EXECUTION}.json")
-    evidence = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    assert evidence["execution_id"] == EXECUTION
-    assert [t["passed"] for t in evidence["targets"]] == [True, False]
-    assert len(evidence["results"]) == 2
-    (entry,) = audit.entries(EXECUTION, client=ddb)
-    assert (entry["action"], entry["target"]) == ("s3:PutObject", outcome["evidence"])
-    assert json.loads(entry["after"]) == {"passed": 1, "of": 2}
+# -- janitor ------------------------------------------------------------------------------------------
+
+
+def test_janitor_deletes_orphans_and_spares_the_rest(
+    config: PlatformConfig, tables: TableRestore, dbs: RdsRestore, ddb: Any
+) -> None:
+    running = "dr_drill-20260301T070000-11112222"
+    orphan = job_of(config, tables, dbs, "billing-db")
+    owned = orphan.model_copy(update={"copy_name": copy_name("orders", running)})
+    restore.start(orphan, EXECUTION, changes(ddb), tables, dbs)
+    orders = job_of(config, tables, dbs, "orders")
+    restore.start(orders, EXECUTION, changes(ddb), tables, dbs)
+    restore.start(owned.model_copy(update={"kind": "dynamodb", "source": "orders"}), running, changes(ddb), tables, dbs)
+    later = datetime.now(UTC) + timedelta(hours=7)
+    context = restore.change_context("dr-janitor-test", False, ddb)
+
+    found = janitor.candidates(tables, dbs)
+    swept = janitor.sweep(later, 360, [running], found, tables=tables, databases=dbs, changes=context)
+
+    assert sorted(swept["deleted"]) == sorted([orphan.copy_name, orders.copy_name]), swept["kept"]
+    assert swept["kept"] == {owned.copy_name: f"owned by the running drill {running}"}
+    assert dbs.instance("prod-db") is not None
+    assert {"orders", "customers", owned.copy_name} <= set(ddb.list_tables()["TableNames"])
+    found = janitor.candidates(tables, dbs)
+    young = janitor.sweep(datetime.now(UTC), 360, [], found, tables=tables, databases=dbs, changes=context)
+    assert young["deleted"] == []
+
+
+# -- the sandbox's scenario syntax -------------------------------------------------------------------
+
+
+def test_restore_scenarios_parse_and_refuse_nonsense() -> None:
+    assert parse_restore("orders=minutes:90,lag:30") == ("orders", Scenario(90.0, 30.0))
+    assert parse_restore("billing-db=lag:5") == ("billing-db", Scenario(0.0, 5.0))
+    with pytest.raises(ValueError, match="expected TARGET=minutes:N,lag:N"):
+        parse_restore("orders")
+    with pytest.raises(ValueError, match="unknown part 'hours:2'"):
+        parse_restore("orders=hours:2")
