@@ -129,6 +129,9 @@ class FakeVendor:
     request_id_header: ClassVar[str] = "x-request-id"
     # Some vendors send their id header only on success (SendGrid's X-Message-Id names the message).
     request_id_on_errors: ClassVar[bool] = True
+    # Fields whose values are secrets (a key a vendor hands out, a webhook secret it is given):
+    # masked in the calls log, which `run --json` and the dev server show.
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -227,12 +230,12 @@ class FakeVendor:
                 "method": request.method,
                 "path": request.path,
                 "query": {k: v[-1] if len(v) == 1 else v for k, v in request.query.items()},
-                "body": request.body(),
+                "body": _masked(request.body(), self.secret_fields),
                 "status": response.status,
             },
             calls.Exchange(
                 content_type=request.content_type,
-                response_body=response.body,
+                response_body=_masked(response.body, self.secret_fields),
                 response_content_type=response.headers.get("Content-Type", "application/json"),
             ),
         )
@@ -255,6 +258,16 @@ class FakeVendor:
                 return reply.response
         status = HTTPStatus.METHOD_NOT_ALLOWED if allowed else HTTPStatus.NOT_FOUND
         return self.error(status, f"{request.method} {request.path} is not served by the {self.service} fake", request)
+
+
+def _masked(value: Any, fields: frozenset[str]) -> Any:
+    if not fields:
+        return value
+    if isinstance(value, dict):
+        return {k: "********" if k in fields and isinstance(v, str) else _masked(v, fields) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, fields) for v in value]
+    return value
 
 
 _FAULT_MESSAGES = {429: "rate limit exceeded", 500: "internal server error", 502: "bad gateway", 503: "unavailable"}

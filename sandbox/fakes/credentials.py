@@ -5,7 +5,7 @@ The secret layouts are the production ones (docs/configuration.md, "Secrets"):
   okta       {"api_token"} or {"private_key", "key_id"}        (okta.auth decides)
   github     {"app_private_key", "installation_id"} or {"token"}; {"webhook_secret"}
   slack      {"bot_token", "signing_secret"}
-  sendgrid   {"api_key"}
+  sendgrid   {"api_key", "api_key_id"}
   pagerduty  {"api_token", "routing_key"}
   argocd     {"token"}
 """
@@ -28,6 +28,7 @@ GITHUB_WEBHOOK_SECRET = "sandbox-github-webhook-secret"  # noqa: S105
 SLACK_BOT_TOKEN = "xoxb-0000000000-sandbox-bot-token"  # noqa: S105
 SLACK_SIGNING_SECRET = "sandbox-slack-signing-secret-0000"  # noqa: S105
 SENDGRID_API_KEY = "SG.sandbox-sendgrid-key.000000000000000000000"
+SENDGRID_API_KEY_ID = "sandbox-sendgrid-key"  # its id: the rotation finds its scopes by it
 PAGERDUTY_API_TOKEN = "y_NbAkKc66ryYTWUXYEu"  # noqa: S105 - PagerDuty's documented sample token
 PAGERDUTY_ROUTING_KEY = "R0UT1NGKEYSANDB0X000000000000000"
 ARGOCD_TOKEN = "argocd-sandbox-token-000000000000"  # noqa: S105
@@ -68,7 +69,7 @@ def secrets_for(config: PlatformConfig) -> dict[str, dict[str, Any]]:
         },
     }
     if config.sendgrid:
-        out[config.sendgrid.secret_name] = {"api_key": SENDGRID_API_KEY}
+        out[config.sendgrid.secret_name] = {"api_key": SENDGRID_API_KEY, "api_key_id": SENDGRID_API_KEY_ID}
     if config.pagerduty:
         out[config.pagerduty.secret_name] = {"api_token": PAGERDUTY_API_TOKEN, "routing_key": PAGERDUTY_ROUTING_KEY}
     if config.argocd:

@@ -11,7 +11,7 @@ import secrets
 from typing import Any, ClassVar
 
 from sandbox.fakes.base import FakeVendor, Reply, Request, Response, route
-from sandbox.fakes.credentials import SENDGRID_API_KEY
+from sandbox.fakes.credentials import SENDGRID_API_KEY, SENDGRID_API_KEY_ID
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TEMPLATE_ID = re.compile(r"^d-[0-9a-f]{32}$")
@@ -24,20 +24,95 @@ def _problem(message: str, field: str | None = None, help_anchor: str | None = N
     return {"message": message, "field": field, "help": f"{_HELP}#{help_anchor}" if help_anchor else None}
 
 
+def _key_problem(message: str, field: str | None = None) -> dict[str, Any]:
+    """The API keys endpoints' error item: `field` only when one is at fault (no nulls)."""
+    return {"message": message, **({"field": field} if field else {})}
+
+
 class FakeSendGrid(FakeVendor):
     service: ClassVar[str] = "sendgrid"
     # SendGrid's only identifier header; the real API sends it on accepted sends only.
     request_id_header: ClassVar[str] = "X-Message-Id"
     request_id_on_errors: ClassVar[bool] = False
 
+    # The key values it hands out reach no calls log (sandbox.fakes.base masks these fields).
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_key"})
+
     def reset(self) -> None:
         self.outbox: list[dict[str, Any]] = []
+        # API keys by id: the platform's own (the development key) and those it creates.
+        self.api_keys: dict[str, dict[str, Any]] = {
+            SENDGRID_API_KEY_ID: {
+                "api_key_id": SENDGRID_API_KEY_ID,
+                "name": "platform-automation",
+                "scopes": ["api_keys.create", "api_keys.read", "api_keys.delete", "mail.send"],
+                "key": SENDGRID_API_KEY,
+            }
+        }
 
     def state(self) -> dict[str, Any]:
         with self.lock:
-            return {"outbox": [dict(mail) for mail in self.outbox]}
+            return {
+                "outbox": [dict(mail) for mail in self.outbox],
+                "api_keys": {k: {"name": v["name"], "scopes": list(v["scopes"])} for k, v in self.api_keys.items()},
+            }
 
-    def error(self, status: int, message: str, request: Request) -> Response:  # noqa: ARG002 - one shape for all
+    def key_works(self, value: str) -> bool:
+        """Whether SendGrid would accept this key now (tests and the demo check the old one)."""
+        with self.lock:
+            return any(k["key"] == value for k in self.api_keys.values())
+
+    def _caller(self, request: Request) -> dict[str, Any]:
+        value = request.headers.get("authorization", "").partition(" ")[2].strip()
+        return next(k for k in self.api_keys.values() if k["key"] == value)
+
+    def _needs(self, request: Request, scope: str) -> None:
+        if scope not in self._caller(request)["scopes"]:
+            raise Reply(Response(403, {"errors": [_key_problem(f"access forbidden: the key lacks {scope}")]}))
+
+    @route("POST", r"/v3/api_keys")
+    def create_api_key(self, request: Request) -> Response:
+        self._needs(request, "api_keys.create")
+        body = request.json()
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise Reply(Response(400, {"errors": [_key_problem("name is required", "name")]}))
+        caller = self._caller(request)["scopes"]
+        asked = body.get("scopes")
+        scopes: list[str] = [str(x) for x in asked] if isinstance(asked, list) else ["mail.send"]
+        beyond = sorted(set(scopes) - set(caller))
+        if beyond:  # SendGrid: a key cannot grant more than the key creating it holds
+            raise Reply(Response(403, {"errors": [_key_problem(f"cannot grant scopes {beyond}", "scopes")]}))
+        key_id = secrets.token_urlsafe(16)[:22]
+        value = f"SG.{key_id}.{secrets.token_urlsafe(32)}"
+        self.api_keys[key_id] = {"api_key_id": key_id, "name": name, "scopes": list(scopes), "key": value}
+        return Response(201, {"api_key": value, "api_key_id": key_id, "name": name, "scopes": list(scopes)})
+
+    @route("GET", r"/v3/api_keys")
+    def list_api_keys(self, request: Request) -> Response:
+        self._needs(request, "api_keys.read")
+        return Response(200, {"result": [{"name": k["name"], "api_key_id": i} for i, k in self.api_keys.items()]})
+
+    @route("GET", r"/v3/api_keys/(?P<key_id>[^/]+)")
+    def get_api_key(self, request: Request) -> Response:
+        self._needs(request, "api_keys.read")
+        key = self.api_keys.get(request.params["key_id"])
+        if key is None:
+            raise Reply(Response(404, {"errors": [_key_problem("unable to find API Key")]}))
+        return Response(
+            200, {"result": [{"api_key_id": key["api_key_id"], "name": key["name"], "scopes": key["scopes"]}]}
+        )
+
+    @route("DELETE", r"/v3/api_keys/(?P<key_id>[^/]+)")
+    def delete_api_key(self, request: Request) -> Response:
+        self._needs(request, "api_keys.delete")
+        if self.api_keys.pop(request.params["key_id"], None) is None:
+            raise Reply(Response(404, {"errors": [_key_problem("unable to find API Key")]}))
+        return Response(204, None)
+
+    def error(self, status: int, message: str, request: Request) -> Response:
+        if request.path.startswith("/v3/api_keys"):
+            return Response(status, {"errors": [_key_problem(message)]})
         return Response(status, {"errors": [_problem(message)]})
 
     def check_auth(self, request: Request) -> Response | None:
@@ -45,13 +120,14 @@ class FakeSendGrid(FakeVendor):
         if not header:
             return Response(401, {"errors": [_problem("authorization required")]})
         scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or key.strip() != SENDGRID_API_KEY:
+        if scheme.lower() != "bearer" or not self.key_works(key.strip()):
             message = "The provided authorization grant is invalid, expired, or revoked"
             return Response(401, {"errors": [_problem(message)]})
         return None
 
     @route("POST", r"/v3/mail/send")
     def send(self, request: Request) -> Response:
+        self._needs(request, "mail.send")
         if request.content_type != "application/json":
             raise Reply(Response(415, {"errors": [_problem("Content-Type should be application/json.")]}))
         body = request.body()
