@@ -23,6 +23,32 @@ from infra.storage import Storage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 
+# What a DR drill's copies are called: the only tables and DB instances it may write to or delete.
+DR_COPY_PREFIX = "drill-"
+# What a DR drill may do to a source (a DR target, its backups and snapshots): read it, verify a
+# copy against it, restore from it. Any other action a manifest declares in the dr_tables scope
+# (the writes a restore makes into its new table, deletes, tags) is granted on the copies only.
+DR_SOURCE_ACTIONS = frozenset(
+    {
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeBackup",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:RestoreTableToPointInTime",
+        "dynamodb:RestoreTableFromBackup",
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBSnapshots",
+        "rds:DescribeDBInstanceAutomatedBackups",
+        "rds:ListTagsForResource",
+        "rds:RestoreDBInstanceToPointInTime",
+        "rds:RestoreDBInstanceFromDBSnapshot",
+    }
+)
+
 
 class Functions(Construct):
     def __init__(
@@ -93,8 +119,10 @@ class Functions(Construct):
         return function
 
     def _resource_name(self, resource: str) -> str:
-        if resource in ("audit_table", "approvals", "off_hours_state"):
+        if resource == "audit_table":
             return self._storage.audit_table.table_name
+        if resource in ("state_table", "approvals", "off_hours_state"):
+            return self._storage.state_table.table_name
         if resource == "evidence_bucket":
             return self._storage.evidence_bucket.bucket_name
         if resource == "idempotency_table":
@@ -107,11 +135,16 @@ class Functions(Construct):
     def _grant(self, spec: LambdaSpec, function: lambda_.Function) -> None:
         for resource in spec.resources:
             if resource == "audit_table":
-                self._storage.audit_table.grant_write_data(function)
-            elif resource in ("approvals", "off_hours_state"):
-                self._storage.audit_table.grant_read_write_data(function)
+                # Append-only: a writer adds records and can neither read the trail (so it cannot
+                # find a record's key to overwrite it) nor change or remove one (the table's policy
+                # denies that to everyone, infra/storage.py).
+                self._storage.audit_table.grant(function, "dynamodb:PutItem")
+            elif resource in ("state_table", "approvals", "off_hours_state"):
+                self._storage.state_table.grant_read_write_data(function)
             elif resource == "evidence_bucket":
                 self._storage.evidence_bucket.grant_put(function)
+            elif resource == "evidence_history":
+                self._storage.evidence_bucket.grant_read(function)
             elif resource == "idempotency_table":
                 self._storage.idempotency_table.grant_read_write_data(function)
             elif resource == "event_bus":
@@ -131,9 +164,15 @@ class Functions(Construct):
     def _action_statements(self, spec: LambdaSpec) -> list[iam.PolicyStatement]:
         """The spec's AWS actions on the resources of its scope, and its unscoped actions on "*"."""
         statements: list[iam.PolicyStatement] = []
-        if spec.aws_actions and spec.aws_scope in ("dr_tables", "identity_center", "executions"):
+        if spec.aws_actions and spec.aws_scope == "credentials":
+            statements += self._credential_statements(spec.aws_actions)
+        if spec.aws_actions and spec.aws_scope in ("dr_tables", "dr_copies"):
+            statements += self._dr_statements(spec.aws_actions, spec.aws_scope)
+        if spec.people_iam_actions:
+            statements += self._people_iam_statements(spec.people_iam_actions)
+        if spec.aws_actions and spec.aws_scope in ("identity_center", "executions", "ecr_repositories"):
             arns = self._scope_arns(spec.aws_scope)
-            if arns:  # executions, with no workflow deployed: nothing to read
+            if arns:  # executions with no workflow deployed, or no ECR image configured: nothing to read
                 statements.append(iam.PolicyStatement(actions=list(spec.aws_actions), resources=arns))
         if spec.aws_actions and spec.aws_scope == "tagged_compute":
             statements += self._tagged_compute_statements(spec.aws_actions)
@@ -201,16 +240,150 @@ class Functions(Construct):
             for workflow, name in self._state_machines.items()
         }
 
+    def _credential_statements(self, actions: tuple[str, ...]) -> list[iam.PolicyStatement]:
+        """The rotation's grants: Secrets Manager actions on the inventory's secrets only, IAM
+        actions on its machine users only."""
+        from functions.core.config import CREDENTIAL_SECTION
+
+        stack = Stack.of(self)
+        names: set[str] = set()
+        users: set[str] = set()
+        for credential in self._config.credentials.inventory:
+            section = CREDENTIAL_SECTION.get(credential.kind)
+            default = getattr(getattr(self._config, section), "secret_name", None) if section else None
+            name = credential.secret_name or default
+            if name:
+                names.add(str(name))
+            if credential.user:
+                users.add(credential.user)
+        # A secret's ARN ends in six random characters Secrets Manager adds to its name.
+        secret_arns = [
+            stack.format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=f"{name}-??????",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in sorted(names)
+        ]
+        user_arns = [
+            stack.format_arn(service="iam", region="", resource="user", resource_name=u) for u in sorted(users)
+        ]
+        statements = []
+        for service, arns in (("secretsmanager", secret_arns), ("iam", user_arns)):
+            chosen = [a for a in actions if a.startswith(f"{service}:")]
+            if chosen and arns:
+                statements.append(iam.PolicyStatement(actions=chosen, resources=arns))
+        return statements
+
     def _scope_arns(self, scope: str) -> list[str]:
         if scope == "identity_center":
             return self._identity_center_arns()
         if scope == "executions":  # reading the deployed workflows' executions
             return list(self.state_machine_arns("execution").values())
-        if scope != "dr_tables":
-            raise ValueError(f"unknown aws_scope {scope!r} in a manifest")
+        if scope == "ecr_repositories":  # the services' ECR images, in whichever account holds them
+            from functions.adapters.aws_ecr import IMAGE
+
+            found = [IMAGE.match(service.image) for service in self._config.services.values()]
+            stack = Stack.of(self)
+            return sorted(
+                {
+                    stack.format_arn(
+                        service="ecr",
+                        region=m["region"],
+                        account=m["registry"],
+                        resource="repository",
+                        resource_name=m["repository"],
+                    )
+                    for m in found
+                    if m
+                }
+            )
+        raise ValueError(f"unknown aws_scope {scope!r} in a manifest")
+
+    def _dr_statements(self, actions: tuple[str, ...], scope: str) -> list[iam.PolicyStatement]:
+        """A DR drill's grants, per service: in the `dr_tables` scope the sources (the DR targets'
+        tables and instances, their backups and snapshots) get only DR_SOURCE_ACTIONS, a read or a
+        restore from them; everything else, and all of the `dr_copies` scope, lands on the drill-*
+        copies only. So whatever the DR manifest declares, the drill can never write to or delete
+        what it protects."""
+        sources, copies = self._dr_source_arns(), self._dr_copy_arns()
+        unknown = [a for a in actions if a.split(":", 1)[0] not in copies]
+        if unknown:
+            raise ValueError(f"{scope} covers DynamoDB, RDS and the drill's executions, not {', '.join(unknown)}")
+        by_resources: dict[tuple[str, ...], list[str]] = {}
+        for action in actions:
+            service = action.split(":", 1)[0]
+            arns = copies[service]
+            if scope == "dr_tables" and action in DR_SOURCE_ACTIONS:
+                # A restore is also authorised on the table or instance it creates.
+                arns = sources.get(service, []) + arns
+            if arns:  # states: no drill deployed, no executions to read
+                by_resources.setdefault(tuple(arns), []).append(action)
+        return [iam.PolicyStatement(actions=chosen, resources=list(arns)) for arns, chosen in by_resources.items()]
+
+    def _dr_source_arns(self) -> dict[str, list[str]]:
+        """The DR targets (never written to or deleted), by service: each DynamoDB table and its
+        backups; each RDS instance, and the snapshots a restore may start from."""
         stack = Stack.of(self)
-        tables = [t.resource for t in self._config.dr.targets]
-        arns = [stack.format_arn(service="dynamodb", resource="table", resource_name=t) for t in tables]
-        arns += [stack.format_arn(service="dynamodb", resource="table", resource_name=f"{t}/backup/*") for t in tables]
-        arns.append(stack.format_arn(service="dynamodb", resource="table", resource_name="drill-*"))
-        return arns
+        colon = ArnFormat.COLON_RESOURCE_NAME
+        targets = self._config.dr.targets
+        tables = [t.resource for t in targets if t.kind == "dynamodb"]
+        dynamodb = [stack.format_arn(service="dynamodb", resource="table", resource_name=t) for t in tables]
+        dynamodb += [
+            stack.format_arn(service="dynamodb", resource="table", resource_name=f"{t}/backup/*") for t in tables
+        ]
+        rds = [
+            stack.format_arn(service="rds", resource="db", resource_name=t.resource, arn_format=colon)
+            for t in targets
+            if t.kind == "rds"
+        ]
+        if rds:  # snapshot names are not known at synth: any snapshot, restored only into a drill-* copy
+            rds.append(stack.format_arn(service="rds", resource="snapshot", resource_name="*", arn_format=colon))
+        return {"dynamodb": dynamodb, "rds": rds}
+
+    def _dr_copy_arns(self) -> dict[str, list[str]]:
+        """Only what a DR drill creates (drill-* tables and DB instances), and the drill's executions
+        (the janitor spares the copies of a running one), by service."""
+        stack = Stack.of(self)
+        colon = ArnFormat.COLON_RESOURCE_NAME
+        machine = self.state_machine_arns("stateMachine").get("dr_drill")
+        return {
+            "dynamodb": [stack.format_arn(service="dynamodb", resource="table", resource_name=f"{DR_COPY_PREFIX}*")],
+            "rds": [
+                stack.format_arn(service="rds", resource="db", resource_name=f"{DR_COPY_PREFIX}*", arn_format=colon)
+            ],
+            "states": [machine] if machine else [],
+        }
+
+    def _people_iam_statements(self, actions: tuple[str, ...]) -> list[iam.PolicyStatement]:
+        """IAM user actions on the people the platform manages, and on no one else: users whose
+        identity.iam_email_tag holds an address in organization.email_domains (an IAM user's ARN
+        carries its path, not its owner: the tag is what says who it belongs to). Denied outright,
+        whatever their tags: the machine users of credentials.inventory (CI) and
+        aws.protected_iam_users (break-glass)."""
+        unknown = [a for a in actions if not a.startswith("iam:")]
+        if unknown:
+            raise ValueError(f"people_iam_actions are IAM user actions, not {', '.join(unknown)}")
+        stack = Stack.of(self)
+
+        def user(name: str) -> str:
+            return stack.format_arn(service="iam", region="", resource="user", resource_name=name)
+
+        tag = self._config.identity.iam_email_tag
+        emails = [f"*@{domain}" for domain in self._config.organization.email_domains]
+        statements = [
+            iam.PolicyStatement(
+                actions=list(actions),
+                resources=[user("*")],
+                conditions={"StringLike": {f"aws:ResourceTag/{tag}": emails}},
+            )
+        ]
+        protected = sorted(
+            {c.user for c in self._config.credentials.inventory if c.user} | set(self._config.aws.protected_iam_users)
+        )
+        if protected:
+            # A user's ARN is user/<path><name>: the name at the root path, and under any path.
+            arns = [arn for name in protected for arn in (user(name), user(f"*/{name}"))]
+            statements.append(iam.PolicyStatement(effect=iam.Effect.DENY, actions=list(actions), resources=arns))
+        return statements

@@ -179,6 +179,7 @@ class WorkflowStack(Stack):
             functions=callable_,
             alarm_topic=core.alarm_topic,
             state_machine_name=core.state_machines[workflow.name],
+            settings=core.config.step_functions,
         ).machine
         dead_letters = dead_letters_in(self, core.ingress.dead_letters)
         self.rules: dict[str, events.Rule] = {}

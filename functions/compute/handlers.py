@@ -33,7 +33,7 @@ def act(task: Task[ActStep], _: LambdaContext) -> dict[str, Any]:
         changes=changes,
         attempt=task.attempt,
         compute=vendors.compute(),
-        table=env(constants.AUDIT_TABLE),
+        table=env(constants.STATE_TABLE),
         ddb=dynamodb(),
     )
     return outcome.model_dump()

@@ -1,7 +1,11 @@
 """The audit trail: every mutation, who asked for it, what changed, in which execution.
 
 One DynamoDB table (created by CDK, and by the local engine in moto) keyed by execution, so the
-full record of one run is a single Query.
+full record of one run is a single Query. It holds audit records and nothing else, and it is
+append-only: a record is put once and never changed or removed (only expired by its TTL). Its
+writers may only PutItem, its own policy denies updates and deletes to everyone (infra/storage.py),
+and records that change (approvals, the ledger, off-hours state) live in the state table
+(constants.STATE_TABLE).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def record(
     ddb.put_item(
         TableName=table or os.environ[constants.AUDIT_TABLE],
         Item={k: _attribute(v) for k, v in item.items()},
+        # Append-only: a new record never replaces one (the key's random part makes a clash unlikely;
+        # this makes it impossible).
+        ConditionExpression=f"attribute_not_exists({SORT_KEY})",
     )
     return item
 

@@ -1,7 +1,10 @@
 """Environment variable names shared by CDK (which sets them) and the Lambdas (which read them)."""
 
 CONFIG_FILE = "PLATFORM_CONFIG_FILE"
+# The audit trail only (append-only: its writers may PutItem, nothing else); the mutable records
+# (approvals, the people workflows' ledger, off-hours state) live in STATE_TABLE.
 AUDIT_TABLE = "AUDIT_TABLE_NAME"
+STATE_TABLE = "STATE_TABLE_NAME"
 EVIDENCE_BUCKET = "EVIDENCE_BUCKET_NAME"
 DRY_RUN = "PLATFORM_DRY_RUN"
 

@@ -23,7 +23,7 @@ def plan(task: Task[OffHoursRequest], _: LambdaContext) -> dict[str, Any]:
         task.state,
         task.execution_id,
         compute=vendors.compute(),
-        table=env(constants.AUDIT_TABLE),
+        table=env(constants.STATE_TABLE),
         ddb=dynamodb(),
     )
     logger.info("planned", extra={"action": planned.action, "jobs": len(planned.jobs), "skipped": planned.skipped})

@@ -1,4 +1,5 @@
-"""Who created what: ownership and done-markers of a request, beside the audit trail.
+"""Who created what: ownership and done-markers of a request, in the state table (the audit trail
+is append-only, apart).
 
 Steps look before they create; when they find something, the ledger says whether this request
 created it (a re-run after a partial failure: carry on) or someone else did (a person who is
@@ -20,7 +21,7 @@ RETENTION_S = 400 * 86400
 
 
 def _table() -> str:
-    return os.environ[constants.AUDIT_TABLE]
+    return os.environ[constants.STATE_TABLE]
 
 
 def claim(kind: str, key: str, request_key: str, execution_id: str) -> None:

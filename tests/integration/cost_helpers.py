@@ -117,7 +117,7 @@ def compute_state(engine: LocalEngine) -> dict[str, Any]:
 def pending_records(engine: LocalEngine) -> dict[str, dict[str, Any]]:
     """What the next off-hours start would restore, by resource id."""
     ddb = boto3.client("dynamodb", region_name=engine.region)
-    return {p.resource.id: dict(p.resource.prior) for p in store.pending(engine.resources.audit_table, ddb)}
+    return {p.resource.id: dict(p.resource.prior) for p in store.pending(engine.resources.state_table, ddb)}
 
 
 SEEDED = {

@@ -34,6 +34,7 @@ def resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
         local = LocalResources(REGION)
         local.create()
         monkeypatch.setenv(constants.AUDIT_TABLE, local.audit_table)
+        monkeypatch.setenv(constants.STATE_TABLE, local.state_table)
         yield local
     clients.reset()
 
