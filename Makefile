@@ -80,6 +80,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
 	$(VENV)/bin/python benchmarks/ingress.py
 	$(VENV)/bin/python benchmarks/imports.py
+	$(VENV)/bin/python benchmarks/forms.py
+	$(VENV)/bin/python benchmarks/deployment.py
 
 # Trimmed copies of the vendors' API descriptions for the contract checks (sandbox/specs/), from
 # ../shared/specs or $$PLATFORM_VENDOR_SPECS: run after adding an operation to sandbox/specs/operations.yaml.

@@ -111,6 +111,12 @@ def warm_ms(requests: int) -> dict[str, list[float]]:
     stub = StubAws()
     clients.client = lambda *_args, **_kwargs: stub  # type: ignore[assignment]
     secrets.github_webhook_secret = lambda: GITHUB_SECRET  # type: ignore[assignment]
+    # The webhook checks every accepted version of its secret (rotation): one, here.
+    from functions.adapters import secrets as stored
+    from functions.core import constants
+
+    stored.accepted_values = lambda *_args, **_kwargs: [GITHUB_SECRET.decode()]  # type: ignore[assignment]
+    os.environ[constants.secret_env("github")] = "bench"
     secrets.slack_signing_secret = lambda: SLACK_SECRET  # type: ignore[assignment]
     os.environ.update({"IDEMPOTENCY_TABLE_NAME": "bench", "EVENT_BUS_NAME": "bench", "AUDIT_TABLE_NAME": "bench"})
     command = {"text": "drill orders", "user_id": "U1", "response_url": "https://hooks.slack.invalid/x"}

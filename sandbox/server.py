@@ -11,10 +11,22 @@ Routes (JSON in and out):
   POST /sandbox/faults                 inject vendor faults: {"service": "okta", "faults": [{"status": 429,
                                        "count": 3, "retry_after_s": 1}]}; an empty list clears them
   POST /sandbox/reset                  reseed the vendor fakes from the fixture organisation, clear faults
+  POST /sandbox/argocd                 how an Argo CD application's next sync ends: {"app": NAME, "next_sync":
+                                       {"health": "Degraded"|"Healthy"|"Missing", "phase": "Succeeded"|"Failed"|
+                                       "Error", "healthy_for_s": N}}; each call queues one more sync's outcome
+  POST /sandbox/dr                     a DR target's restore on virtual time: {"target": "orders",
+                                       "restore_minutes": 90, "lag_minutes": 30} (sandbox/dr_scenario.py)
   GET  /healthz                        liveness
   POST /github/webhook                 the deployed endpoints, same handlers (the manifests'
   POST /slack/commands                 http_route); the secrets they verify with come from
   POST /slack/interactions             GITHUB_WEBHOOK_SECRET / SLACK_SIGNING_SECRET or the dev defaults
+
+It refuses what a web page in a browser could send it (docs/security.md, "Who can reach which
+endpoint"): a request with a foreign `Origin` (or `Sec-Fetch-Site: cross-site`), an API request
+whose `Host` is not the loopback name it serves on (DNS rebinding), an API POST that is not
+`Content-Type: application/json` (which a page cannot send without a CORS preflight, and this
+server answers no preflight), and a malformed, conflicting or chunked body length. It does not
+start with an empty or short webhook or signing secret.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -39,6 +52,8 @@ from sandbox.fakes.base import Fault
 _EXECUTION = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)$")
 _APPROVAL = re.compile(r"^/executions/([A-Za-z0-9_.:-]+)/approval$")
 _MAX_BODY = 1024 * 1024
+_LENGTH = re.compile(r"^[0-9]{1,10}$")  # Content-Length: digits only (int() would take "+5", "5_0", " 5")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ApiError(Exception):
@@ -124,6 +139,10 @@ class Api:
             return HTTPStatus.ACCEPTED, execution.summary()
         if path in ("/sandbox/faults", "/sandbox/reset"):
             return self._sandbox(path, body)
+        if path == "/sandbox/argocd":
+            return self._argocd(body)
+        if path == "/sandbox/dr":
+            return self._dr(body)
         match = _APPROVAL.match(path)
         if match:
             return self._approval(match.group(1), body)
@@ -179,6 +198,22 @@ class Api:
         if is_issue_delivery(delivery):
             open_issue(delivery, self.engine.vendors.fakes["github"])
 
+    def _dr(self, body: dict[str, Any]) -> tuple[HTTPStatus, Any]:
+        """A DR target's restore duration and data lag on virtual time (sandbox/dr_scenario.py)."""
+        from sandbox.dr_scenario import Scenario
+
+        target = body.get("target")
+        minutes, lag = body.get("restore_minutes", 0), body.get("lag_minutes", 0)
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (minutes, lag))
+        if not isinstance(target, str) or not numbers:
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST, 'expected {"target": "<name>", "restore_minutes": 90, "lag_minutes": 30}'
+            )
+        try:
+            return HTTPStatus.OK, {"dr": self.engine.dr.set(target, Scenario(float(minutes), float(lag)))}
+        except ValueError as exc:
+            raise ApiError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+
     def _sandbox(self, path: str, body: dict[str, Any]) -> tuple[HTTPStatus, Any]:
         vendors = self.engine.vendors
         if vendors is None:
@@ -194,6 +229,22 @@ class Api:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ApiError(HTTPStatus.BAD_REQUEST, str(exc).strip("'\"")) from None
         return HTTPStatus.OK, {"service": service, "faults": faults}
+
+    def _argocd(self, body: dict[str, Any]) -> tuple[HTTPStatus, Any]:
+        from sandbox.fakes.argocd import FakeArgoCd, NextSync
+
+        vendors = self.engine.vendors
+        if vendors is None:
+            raise ApiError(HTTPStatus.CONFLICT, "the vendor fakes are not running")
+        fake = vendors.fakes["argocd"]
+        assert isinstance(fake, FakeArgoCd)
+        try:
+            NextSync.from_dict(body.get("app"), body.get("next_sync")).apply(fake)
+        except KeyError as exc:
+            raise ApiError(HTTPStatus.NOT_FOUND, str(exc).strip("'\"")) from None
+        except ValueError as exc:
+            raise ApiError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        return HTTPStatus.OK, {"app": body["app"], "next_syncs": fake.next_syncs(body["app"])}
 
 
 def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
@@ -211,9 +262,57 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _refuse(self, status: HTTPStatus, message: str) -> None:
+            # The body (if any) was not read: the connection cannot carry another request.
+            self.close_connection = True
+            self._send(status, {"error": message})
+
+        def _length(self) -> int:
+            """The body's length from a single well-formed Content-Length (0 when absent)."""
+            if self.headers.get("Transfer-Encoding"):
+                raise ApiError(HTTPStatus.LENGTH_REQUIRED, "chunked bodies are not accepted: send Content-Length")
+            values = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+            if len(values) > 1:
+                raise ApiError(HTTPStatus.BAD_REQUEST, "conflicting Content-Length headers")
+            value = next(iter(values), "0")
+            if not _LENGTH.match(value):
+                raise ApiError(HTTPStatus.BAD_REQUEST, f"malformed Content-Length {value[:20]!r}")
+            if int(value) > _MAX_BODY:
+                raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body larger than 1 MiB")
+            return int(value)
+
+        def _ours(self, hostport: str, scheme: str = "http") -> bool:
+            """`hostport` names this server on a loopback name (or the name it was bound to)."""
+            parsed = urlsplit(f"{scheme}://{hostport}")
+            try:
+                port = parsed.port
+            except ValueError:
+                return False
+            address = self.server.server_address  # (host, port) for TCP
+            if not isinstance(address, tuple):
+                return False
+            names = _LOOPBACK | {str(address[0])}
+            return scheme == "http" and parsed.hostname in names and port == address[1]
+
+        def _cross_site(self, api_route: bool) -> str | None:
+            """Why this request may come from another site's page (None: it does not)."""
+            if (self.headers.get("Sec-Fetch-Site") or "").lower() == "cross-site":
+                return "cross-site requests are refused"
+            origin = self.headers.get("Origin")
+            if origin is not None:
+                scheme, _, rest = origin.partition("://")
+                if not rest or not self._ours(rest, scheme):
+                    return f"requests from origin {origin[:100]!r} are refused"
+            # The API answers its own loopback name only: a page whose DNS name is made to point
+            # at 127.0.0.1 (DNS rebinding) sends its own name. The ingress routes check no Host: a
+            # tunnel from Slack or GitHub keeps the public one, and they verify signatures.
+            if api_route and not self._ours(self.headers.get("Host") or ""):
+                return f"Host {(self.headers.get('Host') or '')[:100]!r} is not this server"
+            return None
+
         def _ingress(self, path: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(min(length, _MAX_BODY)) if length else b""
+            length = self._length()
+            raw = self.rfile.read(length) if length else b""
             status, headers, data = api.ingress(path, dict(self.headers.items()), raw)
             self.send_response(status)
             for name, value in headers.items():
@@ -224,16 +323,25 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self, method: str) -> None:
             path = self.path.split("?", 1)[0]
-            if method == "POST" and path in INGRESS:
-                self._ingress(path)
+            ingress = method == "POST" and path in INGRESS
+            refusal = self._cross_site(api_route=not ingress)
+            if refusal is not None:
+                self._refuse(HTTPStatus.FORBIDDEN, refusal)
+                return
+            if ingress:
+                try:
+                    self._ingress(path)
+                except ApiError as exc:
+                    self._refuse(exc.status, str(exc))
                 return
             try:
                 if method == "GET":
                     status, payload = api.get(path)
                 else:
-                    length = int(self.headers.get("Content-Length") or 0)
-                    if length > _MAX_BODY:
-                        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body larger than 1 MiB")
+                    length = self._length()
+                    media_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+                    if media_type != "application/json":
+                        raise ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json")
                     raw = self.rfile.read(length) if length else b"{}"
                     try:
                         body = json.loads(raw)
@@ -241,6 +349,7 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
                         raise ApiError(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
                     status, payload = api.post(path, body)
             except ApiError as exc:
+                self.close_connection = True  # a refused body may be unread: no second request on it
                 status, payload = exc.status, {"error": str(exc)}
             except Exception as exc:  # noqa: BLE001 - a local server answers 500 with the reason
                 status, payload = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"}
@@ -256,6 +365,13 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
 
 
 def make_server(host: str, port: int, engine: LocalEngine) -> ThreadingHTTPServer:
+    """The server, once the secrets the ingress verifies with are usable: an empty or short
+    webhook or signing secret (GITHUB_WEBHOOK_SECRET / SLACK_SIGNING_SECRET) refuses to start
+    (WeakSecret), rather than accept what anyone can sign."""
+    from functions.ingress.secrets import github_webhook_secret, slack_signing_secret
+
+    github_webhook_secret()
+    slack_signing_secret()
     return ThreadingHTTPServer((host, port), _handler(Api(engine)))
 
 
@@ -269,7 +385,12 @@ def serve(
     with LocalEngine(config_path, approvals=manual_policy, org=org) as engine:
         if on_start is not None:
             on_start(engine)
-        server = make_server(host, port, engine)
+        from functions.ingress.secrets import WeakSecret
+
+        try:
+            server = make_server(host, port, engine)
+        except WeakSecret as exc:
+            raise SystemExit(f"platform-automation: not serving: {exc.message}") from None
         print(f"platform-automation: serving on http://{host}:{server.server_port} (Ctrl-C stops)", file=sys.stderr)
         for name, url in sorted((engine.vendors.environment() if engine.vendors else {}).items()):
             print(f"  {name}={url}", file=sys.stderr)

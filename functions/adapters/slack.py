@@ -19,6 +19,7 @@ from functions.adapters import endpoints
 from functions.adapters.errors import VendorError
 from functions.adapters.retry import DEFAULT_POLICY, RetryPolicy, retry_after_seconds
 from functions.adapters.secrets import get_secret
+from functions.core.text import fit_blocks, fit_text
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -84,7 +85,7 @@ class Slack:
         response = self._call(
             "post message",
             lambda: self._client.chat_postMessage(
-                channel=channel, text=text, blocks=_blocks(blocks), thread_ts=thread_ts
+                channel=channel, text=fit_text(text), blocks=_blocks(blocks), thread_ts=thread_ts
             ),
         )
         return SlackMessage(channel=str(response["channel"]), ts=str(response["ts"]))
@@ -94,7 +95,7 @@ class Slack:
     ) -> SlackMessage:
         response = self._call(
             "update message",
-            lambda: self._client.chat_update(channel=channel, ts=ts, text=text, blocks=_blocks(blocks)),
+            lambda: self._client.chat_update(channel=channel, ts=ts, text=fit_text(text), blocks=_blocks(blocks)),
         )
         return SlackMessage(channel=str(response["channel"]), ts=str(response["ts"]))
 
@@ -192,7 +193,10 @@ def respond_to(
     def send() -> None:
         try:
             answer = webhook.send(
-                text=text, blocks=_blocks(blocks), replace_original=replace_original, response_type=response_type
+                text=fit_text(text),
+                blocks=_blocks(blocks),
+                replace_original=replace_original,
+                response_type=response_type,
             )
         except OSError as exc:  # urllib's URLError, resets and timeouts
             raise VendorError(VENDOR, "respond", None, f"connection failed: {type(exc).__name__}") from exc
@@ -243,7 +247,9 @@ def _webhook_error(body: str) -> str:
 
 
 def _blocks(blocks: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
-    return [dict(block) for block in blocks] if blocks is not None else None
+    """Within Slack's documented limits (3,000 characters in a section, 50 blocks, ...), cut
+    visibly: Slack refuses a whole message for one long block, and the step would fail."""
+    return fit_blocks(blocks)
 
 
 def _user(member: Mapping[str, Any]) -> SlackUser:

@@ -26,7 +26,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         memory_mb=512,
         timeout_s=5,
         secrets=("slack.secret_name",),
-        resources=("event_bus",),
+        resources=("event_bus", "idempotency_table"),  # the table remembers signed requests (replays)
         http_route="POST /slack/commands",
     ),
     LambdaSpec(
@@ -35,8 +35,10 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Approval buttons: checks the approver, resumes the waiting execution, audits",
         memory_mb=512,
         timeout_s=10,
-        secrets=("slack.secret_name",),
-        resources=("approvals",),
+        # Okta: an approver deactivated since the request may not decide it.
+        secrets=("slack.secret_name", "okta.secret_name"),
+        # approvals: the request, decided once; audit_table: the decision appended to the trail.
+        resources=("approvals", "audit_table", "idempotency_table"),  # the table remembers signed requests (replays)
         # Task-token calls take no resource in IAM.
         unscoped_actions=("states:SendTaskSuccess", "states:SendTaskFailure"),
         http_route="POST /slack/interactions",
@@ -47,7 +49,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Checks who may run a slash command, starts the work, reports back to Slack",
         timeout_s=30,
         secrets=("slack.secret_name",),
-        resources=("event_bus", "state_machines"),
+        # approvals: `/platform status` shows an execution to its approvers (and requester, admins)
+        resources=("event_bus", "state_machines", "approvals", "audit_table"),
         aws_actions=("states:DescribeExecution",),
         aws_scope="executions",
     ),

@@ -18,7 +18,17 @@ from functions.ingress.http import HttpError, HttpRequest
 SOURCE = "platform.github"
 # Event types published to the bus; the rest is acknowledged and dropped.
 PUBLISHED = frozenset({"issues", "issue_comment", "registry_package", "workflow_run"})
-_MAX_TEXT = 60_000  # an EventBridge entry holds 256 KB; an issue body holds 65,536 characters
+# An EventBridge entry holds 256 KB, counted in bytes (Source + DetailType + Detail + ...). An
+# issue body holds 65,536 characters, and "é" is 6 bytes once JSON-escaped, an emoji 12: a body
+# GitHub accepts can be three times too large for the bus. The detail is held to this budget
+# (bytes of its JSON, as functions/core/bus.py serializes it), leaving room for the rest.
+EVENT_LIMIT = 256 * 1024
+DETAIL_BUDGET = EVENT_LIMIT - 8 * 1024
+# The text fields a delivery may carry in bulk, trimmed largest first when the detail is over
+# budget. Each trimmed one ends with TRIM_MARK and is listed in the detail's `trimmed`, so a
+# consumer that needs the whole text reads it from GitHub (the people intake does).
+TRIMMABLE = (("issue", "body"), ("comment", "body"), ("issue", "title"))
+TRIM_MARK = "\n\n[… trimmed by platform-automation: {n:,} more characters; the full text is on GitHub]"
 
 
 def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
@@ -67,7 +77,53 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    return value[:_MAX_TEXT] if isinstance(value, str) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _size(detail: dict[str, Any]) -> int:
+    return len(json.dumps(detail, default=str).encode())
+
+
+def _trim(detail: dict[str, Any], parent: str, key: str) -> None:
+    """Cut `detail[parent][key]` to the longest prefix (plus TRIM_MARK) with which the detail fits
+    the budget, or to nothing but the mark. A binary search: sizes are counted as the bus counts
+    them, whatever mix of ASCII, accents and emoji the text holds."""
+    holder = detail[parent]
+    text = holder[key]
+    detail.setdefault("trimmed", []).append(f"{parent}.{key}")  # before measuring: it counts too
+
+    def fits(keep: int) -> bool:
+        holder[key] = text[:keep] + TRIM_MARK.format(n=len(text) - keep)
+        return _size(detail) <= DETAIL_BUDGET
+
+    low, high = 0, len(text)  # fits(low) is what we settle for; high is known too large
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    fits(low)
+
+
+def fit(detail: dict[str, Any]) -> dict[str, Any]:
+    """The detail within DETAIL_BUDGET: the large text fields trimmed (largest first) with a
+    mark, everything a route or a workflow matches on (ids, action, labels, authors) kept. In the
+    unlikely case that is still too large, only those identifying fields are kept."""
+    if _size(detail) <= DETAIL_BUDGET:
+        return detail
+    present = [(p, k) for p, k in TRIMMABLE if isinstance(detail.get(p), dict) and isinstance(detail[p].get(k), str)]
+    for parent, key in sorted(present, key=lambda pk: -len(json.dumps(detail[pk[0]][pk[1]]))):
+        _trim(detail, parent, key)
+        if _size(detail) <= DETAIL_BUDGET:
+            return detail
+    keep = ("delivery_id", "event", "action", "repository", "sender", "label", "changed")
+    reduced = {k: detail[k] for k in keep if k in detail}
+    if isinstance(detail.get("issue"), dict):
+        issue = detail["issue"]
+        reduced["issue"] = {k: issue.get(k) for k in ("number", "state", "labels", "author", "url")}
+    reduced["trimmed"] = ["*"]
+    return reduced
 
 
 def _login(value: Any) -> str:
@@ -120,10 +176,20 @@ def normalize(delivery: Delivery) -> dict[str, Any] | None:
     elif delivery.event == "registry_package":
         package = _obj(payload.get("registry_package"))
         version = _obj(package.get("package_version"))
+        container = _obj(version.get("container_metadata"))
+        labels = _obj(container.get("labels"))
+        revision = _obj(labels.get("labels")).get("org.opencontainers.image.revision") or labels.get(
+            "org.opencontainers.image.revision"
+        )
         detail["package"] = {
             "name": package.get("name"),
+            "namespace": package.get("namespace"),
             "ecosystem": package.get("ecosystem") or package.get("package_type"),
             "version": version.get("version") or version.get("name"),
+            # A container version is its digest; the tag just pushed is what a deploy names.
+            "tag": _obj(container.get("tag")).get("name") or None,
+            # The commit it was built from, when the image or the release says so.
+            "commit": revision or version.get("target_commitish") or None,
         }
     elif delivery.event == "workflow_run":
         run = _obj(payload.get("workflow_run"))
@@ -133,5 +199,8 @@ def normalize(delivery: Delivery) -> dict[str, Any] | None:
             "conclusion": run.get("conclusion"),
             "head_sha": run.get("head_sha"),
             "head_branch": run.get("head_branch"),
+            "event": run.get("event"),  # push, pull_request, ...: only a push to the branch deploys
+            "run_number": run.get("run_number"),
+            "head_repository": _obj(run.get("head_repository")).get("full_name"),  # a fork's, for a PR from one
         }
-    return detail
+    return fit(detail)

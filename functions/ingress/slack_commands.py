@@ -15,9 +15,10 @@ import time
 from typing import Any
 
 from functions.core import constants
+from functions.core.text import mrkdwn
 from functions.ingress import commands
 from functions.ingress.http import HttpError, HttpRequest, error_response, respond
-from functions.ingress.slack_requests import verified_form
+from functions.ingress.slack_requests import once, verified_form
 
 SOURCE = "platform.slack"
 log = logging.getLogger("platform-automation.ingress")
@@ -50,7 +51,8 @@ def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
     try:
         command = commands.parse(form.get("text", ""))
     except commands.UsageError as exc:
-        return ephemeral(f"{exc}.\n{commands.usage(exc.subcommand, deployed=deployed())}")
+        # The message quotes the words typed: escaped, like every piece of user text in Slack.
+        return ephemeral(f"{mrkdwn(exc)}.\n{commands.usage(exc.subcommand, deployed=deployed())}")
     if command.name == "help":
         return ephemeral(commands.usage(deployed=deployed()))
     detail = {
@@ -67,12 +69,13 @@ def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
     }
     from functions.core.bus import PublishError, publish
 
+    once(request, now)  # a replay of this signed request starts nothing (409)
     try:
         publish(SOURCE, f"command.{command.name}", detail)
     except PublishError as exc:
         log.warning("slash command not published: %s", exc)
         return ephemeral("The platform could not take this request right now; nothing was started. Try again shortly.")
-    return ephemeral(f"Working on `/platform {form.get('text', '').strip()}`: I will report back here.")
+    return ephemeral(f"Working on `/platform {mrkdwn(form.get('text', '').strip())}`: I will report back here.")
 
 
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:

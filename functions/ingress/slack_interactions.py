@@ -15,8 +15,10 @@ import logging
 from typing import Any
 
 from functions.core.approvals import APPROVE, DENY
+from functions.core.reviews import ACTIONS as REVIEW_ACTIONS
+from functions.core.text import mrkdwn
 from functions.ingress.http import HttpError, HttpRequest, error_response, respond
-from functions.ingress.slack_requests import verified_form
+from functions.ingress.slack_requests import once, verified_form
 
 log = logging.getLogger("platform-automation.ingress")
 
@@ -54,22 +56,59 @@ def handle(request: HttpRequest, now: float | None = None) -> dict[str, Any]:
     user = payload.get("user")
     user = user if isinstance(user, dict) else {}
     user_id, response_url = str(user.get("id") or ""), str(payload.get("response_url") or "")
+    if action.get("action_id") in REVIEW_ACTIONS and user_id:  # the access review's Keep / Revoke buttons
+        once(request, now)
+        return _answer(response_url, review(str(action.get("value") or ""), str(action["action_id"]), user_id, now))
     if action.get("action_id") not in (APPROVE, DENY) or not user_id:
         return respond(200, {"ignored": action.get("action_id")})
+    once(request, now)  # a replayed click decides nothing (409)
     return decide(str(action.get("value") or ""), action["action_id"] == APPROVE, user_id, response_url, now)
 
 
 def decide(
     approval_id: str, approve: bool, user_id: str, response_url: str, now: float | None = None
 ) -> dict[str, Any]:
+    from functions.adapters import vendors
     from functions.core import approvals
+    from functions.core.runtime import config
 
     outcome = "approved" if approve else "denied"
-    result = approvals.decide_as(approval_id, approve, user_id, reason=f"{outcome} in Slack", channel="slack", now=now)
+    result = approvals.decide_as(
+        approval_id,
+        approve,
+        user_id,
+        reason=f"{outcome} in Slack",
+        channel="slack",
+        config=config(),
+        directory=vendors.directory(links=()),  # the decision asks Okta only: is the approver active
+        now=now,
+    )
     if result.refusal is not None or result.approval is None:
         return _answer(response_url, result.refusal or approvals.GONE)
     verdict = "Approved" if approve else "Denied"
-    return _answer(response_url, f"{verdict} by <@{user_id}>: {result.approval.summary}", replace_original=True)
+    # The summary holds what the requester typed; the user id is Slack's, escaped all the same.
+    text = f"{verdict} by <@{mrkdwn(user_id)}>: {mrkdwn(result.approval.summary)}"
+    return _answer(response_url, text, replace_original=True)
+
+
+def review(value: str, action_id: str, user_id: str, now: float | None = None) -> str:
+    """An access review button: decided by functions/core/reviews.py `decide_as`."""
+    from functions.adapters import vendors
+    from functions.core import reviews
+
+    campaign, finding_id = reviews.parse_value(value)
+    keep = action_id == reviews.KEEP_ACTION
+    answer = reviews.decide_as(
+        campaign,
+        reviews.ALL if action_id == reviews.REVOKE_SUGGESTED_ACTION else finding_id,
+        reviews.KEEP if keep else reviews.REVOKE,
+        user_id,
+        reason="kept in Slack" if keep else "revoked in Slack",
+        channel="slack",
+        directory=vendors.directory(links=()),
+        now=now,
+    )
+    return mrkdwn(answer.text)
 
 
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from functions.core.text import cut, mrkdwn, no_mentions
 from functions.people.context import Context
 from functions.people.intake import NEEDS_INFO
 from functions.people.models import Origin
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from functions.adapters.github import GitHub
 
 Kind = Literal["needs-info", "done", "ended", "failed"]
+GITHUB_COMMENT_LIMIT = 65_536  # GitHub refuses a longer comment body
 Close = Literal["completed", "not_planned"]
 
 
@@ -22,9 +24,12 @@ def marker(workflow: str, kind: Kind) -> str:
 
 
 def _comment(ctx: Context, origin: Origin, github: GitHub, kind: Kind, text: str) -> None:
-    """Post `text` on the issue unless the same answer is already there."""
+    """Post `text` on the issue unless the same answer is already there. Whatever the text holds
+    (names, problems, failure lines), it notifies nobody: every `@name` is broken (no_mentions);
+    values are in code spans they cannot leave where they are written (functions/core/text.py)."""
     repo, number = origin.issue_ref()
-    body = f"{marker(ctx.workflow, kind)}\n{text}"
+    head = marker(ctx.workflow, kind)
+    body = f"{head}\n{cut(no_mentions(text), GITHUB_COMMENT_LIMIT - len(head) - 1)}"
     existing = github.find_comment(repo, number, marker(ctx.workflow, kind))
     if existing is not None and existing.body.strip() == body.strip():
         return
@@ -38,8 +43,11 @@ def _comment(ctx: Context, origin: Origin, github: GitHub, kind: Kind, text: str
 
 
 def _reply(ctx: Context, origin: Origin, text: str) -> None:
+    """Answer in Slack. The text is the issue comment's (Markdown, with the request's values in
+    it), so all of it is escaped for mrkdwn: nothing in it is a Slack link or mention."""
     if not origin.response_url:
         return
+    text = mrkdwn(text)
     from functions.adapters.errors import VendorError
     from functions.adapters.slack import respond_to
 

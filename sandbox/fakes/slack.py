@@ -27,6 +27,15 @@ APP_ID = "A0PLATAPP"
 RESPONSE_URL_USES = 5  # Slack: "up to 5 times within 30 minutes"
 RESPONSE_URL_TTL_S = 30 * 60
 MAX_PAGE = 1000
+# Block Kit's documented limits, enforced as Slack does (`invalid_blocks`), so a message the real
+# Slack would refuse fails here too (https://docs.slack.dev/reference/block-kit/blocks).
+MAX_BLOCKS = 50
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+MAX_FIELDS = 10
+HEADER_TEXT = 150
+CONTEXT_ELEMENTS = 10
+BUTTON_TEXT = 75
 _TRIGGER_ID = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
 _METHOD = r"/api/{}"
 
@@ -271,12 +280,12 @@ class FakeSlack(FakeVendor):
     # --- response_url -------------------------------------------------------------------------
     @route("POST", r"/commands/(?P<team>T[A-Z0-9]+)/(?P<n>\d+)/(?P<secret>[A-Za-z0-9]+)")
     def respond(self, request: Request) -> Response:
-        # A URL this fake did not mint is still accepted: Slack issues them, the sandbox may not have.
-        entry = self.response_urls.setdefault(request.path, {"created": self.clock(), "uses": 0})
-        if self.clock() - entry["created"] > RESPONSE_URL_TTL_S:
-            return Response(404, {"ok": False, "error": "expired_url"})
-        if entry["uses"] >= RESPONSE_URL_USES:
-            return Response(404, {"ok": False, "error": "used_url"})
+        # Only a URL this fake issued (`response_url()`) answers, as only Slack's own do: a made-up
+        # one is the capability nobody gave, and the platform must not treat it as delivered.
+        entry = self.response_urls.get(request.path)
+        refusal = self._response_url_refusal(entry)
+        if refusal is not None or entry is None:
+            return refusal or Response(404, {"ok": False, "error": "no_service"})
         body = request.body()
         if isinstance(body, dict) and "payload" in body and request.content_type != "application/json":
             body = _json_arg(body["payload"], "payload")
@@ -284,6 +293,9 @@ class FakeSlack(FakeVendor):
             return Response(400, {"ok": False, "error": "invalid_payload"})
         if not body.get("text") and not body.get("blocks") and not body.get("delete_original"):
             return Response(400, {"ok": False, "error": "no_text"})
+        problems = _block_problems(body.get("blocks"))
+        if problems:
+            return Response(400, {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": problems}})
         entry["uses"] += 1
         recorded = {"url": request.path, "text": body.get("text", "")}
         for key in ("blocks", "response_type", "replace_original", "delete_original"):
@@ -291,6 +303,15 @@ class FakeSlack(FakeVendor):
                 recorded[key] = body[key]
         self.responses.append(recorded)
         return Response(200, {"ok": True})
+
+    def _response_url_refusal(self, entry: dict[str, float] | None) -> Response | None:
+        if entry is None:
+            return Response(404, {"ok": False, "error": "no_service"})
+        if self.clock() - entry["created"] > RESPONSE_URL_TTL_S:
+            return Response(404, {"ok": False, "error": "expired_url"})
+        if entry["uses"] >= RESPONSE_URL_USES:
+            return Response(404, {"ok": False, "error": "used_url"})
+        return None
 
     # --- internals ----------------------------------------------------------------------------
     def _channel(self, value: Any) -> str:
@@ -370,7 +391,56 @@ def _content(args: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
         _fail("no_text")
     if len(text) > 40_000:
         _fail("msg_too_long")
+    problems = _block_problems(blocks)
+    if problems:
+        _fail("invalid_blocks", *problems)
     return text, blocks
+
+
+# Block type -> (its list of items, how many it may hold, the text limit of each item).
+_ITEMS: dict[str, tuple[str, int, int]] = {
+    "section": ("fields", MAX_FIELDS, FIELD_TEXT),
+    "context": ("elements", CONTEXT_ELEMENTS, SECTION_TEXT),
+    "actions": ("elements", 25, BUTTON_TEXT),  # a button's text (its `text.text`)
+}
+
+
+def _block_problems(blocks: Any) -> list[str]:
+    """Slack's `[ERROR] ... [json-pointer:...]` lines for every limit `blocks` breaks."""
+    if not isinstance(blocks, list):
+        return []
+    problems = []
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"[ERROR] no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        if isinstance(block, dict):
+            problems += _one_block(block, f"/blocks/{i}")
+    return problems
+
+
+def _too_long(obj: Any, limit: int, pointer: str) -> list[str]:
+    text = obj.get("text") if isinstance(obj, dict) else None
+    if isinstance(text, dict):  # a button: {"text": {"type": "plain_text", "text": ...}}
+        return _too_long(text, limit, f"{pointer}/text")
+    if isinstance(text, str) and len(text) > limit:
+        return [f"[ERROR] must be less than {limit + 1} characters [json-pointer:{pointer}/text]"]
+    return []
+
+
+def _one_block(block: dict[str, Any], at: str) -> list[str]:
+    kind = str(block.get("type"))
+    problems = []
+    if kind in ("section", "header"):
+        problems += _too_long(block.get("text"), SECTION_TEXT if kind == "section" else HEADER_TEXT, f"{at}/text")
+    if kind in _ITEMS:
+        key, most, each = _ITEMS[kind]
+        found = block.get(key)
+        items: list[Any] = found if isinstance(found, list) else []
+        if len(items) > most:
+            problems.append(f"[ERROR] no more than {most} items allowed [json-pointer:{at}/{key}]")
+        for j, item in enumerate(items):
+            problems += _too_long(item, each, f"{at}/{key}/{j}")
+    return problems
 
 
 def _cursor(user_id: str) -> str:

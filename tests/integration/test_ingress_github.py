@@ -183,18 +183,5 @@ def test_entries_over_256_kb_are_refused_as_eventbridge_refuses_them(local):
     assert (delivered["detail_type"], delivered["routed_to"]) == ("dr_drill.requested", ["workflow:dr_drill"])
 
 
-def test_a_delivery_too_large_for_the_bus_is_503_and_published_by_a_redelivery_once_it_fits(local, issue_opened):
-    engine, url = local
-    # Under GitHub's 65,536-character limit, but every "é" is 6 bytes once JSON-escaped on the bus.
-    too_large = {**issue_opened, "issue": {**issue_opened["issue"], "number": 4242, "body": "é" * 50_000}}
-    body = json.dumps(too_large).encode()
-    guid = str(uuid.uuid4())
-    before = len(deliveries(engine))
-    status, answer = post(url, body, github_headers(body, "issues", guid))
-    assert (status, answer) == (503, {"error": "the event bus is unavailable; the delivery will be retried"})
-    assert len(deliveries(engine)) == before
-    # The refusal left no idempotency record: the same delivery id is published once it fits.
-    fits = json.dumps({**too_large, "issue": {**too_large["issue"], "body": "é" * 100}}).encode()
-    status, answer = post(url, fits, github_headers(fits, "issues", guid))
-    assert status == 202, answer
-    assert len(deliveries(engine)) == before + 1
+# A delivery too large for the bus is trimmed and published (2xx), never refused forever:
+# tests/integration/test_hostile_ingress.py::test_a_delivery_too_large_for_the_bus_is_trimmed_and_the_form_read_whole

@@ -110,8 +110,8 @@ def test_an_approver_starts_a_drill_and_hears_back(local):
     assert execution.status == "SUCCEEDED", execution.cause
     assert [t["target"] for t in execution.output["targets"]] == ["orders"]
 
-    # /platform status follows it
-    _, _, status_url = command(engine, url, f"status {execution.id}", REQUESTER)
+    # /platform status follows it, for who asked (others: tests/integration/test_hostile_slack.py)
+    _, _, status_url = command(engine, url, f"status {execution.id}", APPROVER)
     (reply,) = wait_until(lambda: responses(engine, status_url), what="the status reply")
     assert f"`{execution.id}` (dr_drill): *SUCCEEDED*" in reply["text"]
 

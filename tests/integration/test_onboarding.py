@@ -311,10 +311,15 @@ def test_the_same_delivery_twice_starts_one_execution(local: Local, engine: Loca
     assert len([m for m in messages(engine, "#team-product") if hire.full_name in m["text"]]) == 1
     assert len(issue(engine, hire.issue)["comments"]) == 1
 
-    # The same request delivered again under another delivery id (a replayed event) gets past the
-    # ingress, and its execution finds everything done: nothing is created or sent twice.
+    # The same signed body under another delivery id (a replay: the id is not signed) is
+    # recognised at the ingress and starts nothing (docs/security.md, "Hostile input").
     before = set(engine.executions)
-    status, _ = deliver(local, payload)
+    status, answer = deliver(local, payload)
+    assert (status, answer["duplicate"], answer["replay_of"]) == (202, True, guid)
+    assert set(engine.executions) == before
+    # The same request in another event (the form edited) gets past the ingress, and its
+    # execution finds everything done: nothing is created or sent twice.
+    status, _ = deliver(local, hire_delivery(hire, action="edited", changes={"body": {"from": ""}}))
     assert status == 202
     (replay,) = executions_after(engine, before)
     assert replay.status == "SUCCEEDED", explain(replay)

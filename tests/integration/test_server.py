@@ -35,6 +35,7 @@ APPROVAL = {
                         "summary": "Give Sam admin on production for a day",
                         "requester": REQUESTER,
                         "approvers": [APPROVER, OTHER_APPROVER],
+                        "approvers_from": "teams.platform.approvers",
                         "timeout_s": 3600,
                     },
                 },
@@ -63,7 +64,8 @@ def base_url(engine: LocalEngine) -> Iterator[str]:
 
 def call(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    headers = {"Content-Type": "application/json"}  # the API refuses any other (cross-site forms)
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
