@@ -174,11 +174,17 @@ class LocalEngine:
         self._with_vendors = vendors
         self.vendors: VendorSandbox | None = None
         self._previous_sleeper: Callable[[float], None] | None = None
+        from sandbox.dr_scenario import DrScenarios
+
+        self.dr = DrScenarios(self.config)  # restore durations and data lag of DR targets, on virtual time
+        self._dr_cm: Any = None
+        self._cloudtrail_cm: Any = None
 
     def _environment(self) -> dict[str, str]:
         return {
             constants.CONFIG_FILE: str(self.config_path),
             constants.AUDIT_TABLE: self.resources.audit_table,
+            constants.STATE_TABLE: self.resources.state_table,
             constants.EVIDENCE_BUCKET: self.resources.evidence_bucket,
             constants.IDEMPOTENCY_TABLE: self.resources.idempotency_table,
             constants.EVENT_BUS: self.resources.event_bus,
@@ -220,10 +226,16 @@ class LocalEngine:
         dedup.reset()
         try:
             clock.install()
+            self._dr_cm = self.dr.installed()
+            self._dr_cm.__enter__()
             self._dispatch_cm = self.dispatcher.installed()
             self._dispatch_cm.__enter__()
             self._bus_cm = self.bus.installed()
             self._bus_cm.__enter__()
+            from sandbox import cloudtrail
+
+            self._cloudtrail_cm = cloudtrail.installed()  # moto has no LookupEvents
+            self._cloudtrail_cm.__enter__()
             self.resources.create()
             if self.seed:
                 from sandbox.seed import seed_aws
@@ -270,9 +282,15 @@ class LocalEngine:
         if self._bus_cm is not None:
             self._bus_cm.__exit__(None, None, None)
             self._bus_cm = None
+        if self._cloudtrail_cm is not None:
+            self._cloudtrail_cm.__exit__(None, None, None)
+            self._cloudtrail_cm = None
         if self._dispatch_cm is not None:
             self._dispatch_cm.__exit__(None, None, None)
             self._dispatch_cm = None
+        if self._dr_cm is not None:
+            self._dr_cm.__exit__(None, None, None)
+            self._dr_cm = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -523,18 +541,28 @@ class LocalEngine:
 
             pool.notify(pending.token, CallbackOutcomeTimedOut(callback_id=pending.token))
             return None
+        from functions.adapters import vendors
         from functions.core import approvals
+        from functions.core.runtime import config
 
         request = next((a for a in approvals.for_execution(pending.execution_id) if a.token == pending.token), None)
         if request is None:
             self.sfn.send_task_success(taskToken=pending.token, output=decision.output())
             return None
+        # Decided as the deployed ingress decides: with the configuration the Lambdas run with now.
+        os.environ.update(self.dispatcher.environment)
         who = decision.approver
         if as_configured_approver and approvals.approver_id(request, who) is None:
             who = next(iter(request.approvers.values()), who)
         reason = decision.reason or f"{decision.outcome} by {who} through the local engine"
         decided = approvals.decide_as(
-            request.id, decision.outcome == "approved", who, reason=reason, channel="local-engine"
+            request.id,
+            decision.outcome == "approved",
+            who,
+            reason=reason,
+            channel="local-engine",
+            config=config(),
+            directory=vendors.directory(links=()),
         )
         return decided.refusal
 

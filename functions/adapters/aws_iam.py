@@ -152,6 +152,22 @@ class Iam:
                 users.extend(page["Users"])
         return [self._with_keys(user) for user in users]
 
+    def owners(self, tag_key: str) -> dict[str, str]:
+        """Every IAM user's owner, as the `tag_key` tag names them (user name -> lower-cased email;
+        untagged users are absent). One paged GetAccountAuthorizationDetails: it carries the tags,
+        where ListUsers would need a ListUserTags per user."""
+        owners: dict[str, str] = {}
+        with aws_errors(IAM, "GetAccountAuthorizationDetails"):
+            pages = self.iam.get_paginator("get_account_authorization_details").paginate(
+                Filter=["User"], PaginationConfig=page_config(self.page_size)
+            )
+            for page in pages:
+                for user in page.get("UserDetailList", []):
+                    tag = next((t["Value"] for t in user.get("Tags") or [] if t["Key"] == tag_key), None)
+                    if tag and "@" in tag:
+                        owners[user["UserName"]] = tag.strip().lower()
+        return owners
+
     def find_user(self, name: str) -> IamUser | None:
         with aws_errors(IAM, "GetUser"):
             try:

@@ -148,6 +148,24 @@ class IdentityCenter:
                 return _user(self.store.describe_user(IdentityStoreId=self.identity_store_id, UserId=user_id))
         return None
 
+    def find_user_by_id(self, user_id: str) -> IcUser | None:
+        with aws_errors(STORE, "DescribeUser"):
+            try:
+                return _user(self.store.describe_user(IdentityStoreId=self.identity_store_id, UserId=user_id))
+            except self.store.exceptions.ResourceNotFoundException:
+                return None
+
+    def list_users(self) -> list[IcUser]:
+        """Every user of the identity store (paged)."""
+        users: list[IcUser] = []
+        with aws_errors(STORE, "ListUsers"):
+            pages = self.store.get_paginator("list_users").paginate(
+                IdentityStoreId=self.identity_store_id, PaginationConfig=page_config(self.page_size)
+            )
+            for page in pages:
+                users.extend(_user(user) for user in page["Users"])  # type: ignore[arg-type]
+        return users
+
     def create_user(self, user_name: str, display_name: str, given_name: str, family_name: str, email: str) -> IcUser:
         with aws_errors(STORE, "CreateUser"):
             user_id = self.store.create_user(

@@ -16,8 +16,8 @@ import ipaddress
 import json
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,6 +39,8 @@ REQUEST_ID_HEADER = "X-Okta-Request-Id"
 # be granted these scopes in Okta.
 SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage")
 PAGE_SIZE = 200  # Okta's maximum page for listing users
+GROUPS_PAGE_SIZE = 10000  # Okta's maximum page for listing groups
+GROUP_USERS_PAGE_SIZE = 1000  # Okta's maximum page for listing a group's members
 T = TypeVar("T")
 
 
@@ -52,6 +54,9 @@ class OktaUser:
     status: str  # STAGED, PROVISIONED, ACTIVE, SUSPENDED, DEPROVISIONED, ...
     last_login: datetime | None
     created: datetime | None
+    # The whole profile as Okta names its attributes (camelCase), custom ones included: the
+    # identity directory reads its links from it (e.g. `githubUsername`, `manager`).
+    profile: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -161,15 +166,24 @@ class Okta:
         return matches[0] if matches else None
 
     def create_user(
-        self, first_name: str, last_name: str, email: str, login: str | None = None, *, activate: bool = True
+        self,
+        first_name: str,
+        last_name: str,
+        email: str,
+        login: str | None = None,
+        *,
+        activate: bool = True,
+        attributes: Mapping[str, Any] | None = None,
     ) -> OktaUser:
         """A new user (PROVISIONED when activated: Okta emails them to set up their account).
-        A login that exists already is a 400 VendorError `E0000001: Api validation failed: login`:
-        look first (`find_user`) to be idempotent."""
+        `attributes`: more profile attributes as Okta names them (e.g. the identity directory's
+        `githubUsername`). A login that exists already is a 400 VendorError `E0000001: Api
+        validation failed: login`: look first (`find_user`) to be idempotent."""
 
         def create(client: Any) -> Awaitable[Any]:
             models = _sdk().models
-            profile = models.UserProfile(first_name=first_name, last_name=last_name, email=email, login=login or email)
+            names = {"firstName": first_name, "lastName": last_name, "email": email, "login": login or email}
+            profile = models.UserProfile.from_dict({**(attributes or {}), **names})
             return client.create_user(models.CreateUserRequest(profile=profile), activate=activate)  # type: ignore[no-any-return]
 
         return self._call("create user", create, _user)
@@ -218,6 +232,32 @@ class Okta:
         return self._call(
             "list user groups", lambda c: c.list_user_groups(user_id), lambda d: [_group(g) for g in d or []]
         )
+
+    def iter_groups(self) -> Iterator[OktaGroup]:
+        """Every group, page by page (the access review lists memberships per group, not per user)."""
+        after: str | None = None
+        while True:
+
+            def page_after(client: Any, cursor: str | None = after) -> Awaitable[Any]:
+                return client.list_groups(after=cursor, limit=GROUPS_PAGE_SIZE)  # type: ignore[no-any-return]
+
+            page, after = self._call("list groups", page_after, self._page_of_groups)
+            yield from page
+            if after is None:
+                return
+
+    def iter_group_users(self, group_id: str) -> Iterator[OktaUser]:
+        """The group's members, page by page at Okta's largest page."""
+        after: str | None = None
+        while True:
+
+            def page_after(client: Any, cursor: str | None = after) -> Awaitable[Any]:
+                return client.list_group_users(group_id, after=cursor, limit=GROUP_USERS_PAGE_SIZE)  # type: ignore[no-any-return]
+
+            page, after = self._call("list group users", page_after, self._page_of_users)
+            yield from page
+            if after is None:
+                return
 
     def add_to_group(self, group_id: str, user_id: str) -> None:
         """Idempotent: adding a member again changes nothing."""
@@ -284,6 +324,9 @@ class Okta:
     def _page_of_users(self, data: Any) -> tuple[list[OktaUser], str | None]:
         return [_user(u) for u in data or []], self._executor.next_after
 
+    def _page_of_groups(self, data: Any) -> tuple[list[OktaGroup], str | None]:
+        return [_group(g) for g in data or []], self._executor.next_after
+
 
 class _Runtime:
     """The adapter's private event loop and the SDK's HTTP session on it."""
@@ -322,6 +365,7 @@ def _user(user: Any) -> OktaUser:
         status=getattr(status, "value", status) or "",
         last_login=user.last_login,
         created=user.created,
+        profile=profile.to_dict(),
     )
 
 

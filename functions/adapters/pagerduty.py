@@ -148,6 +148,12 @@ class PagerDuty:
     def list_users(self) -> list[PdUser]:
         return [_user(user) for user in self._pages("list users", "/users", "users")]
 
+    def get_user(self, user_id: str) -> PdUser | None:
+        response = self._rest_call("get user", "GET", f"/users/{user_id}", ok=(404,))
+        if response.status_code == 404:
+            return None
+        return _user(response.json()["user"])
+
     def oncall_schedules_for_user(self, user_id: str) -> list[str]:
         """Names of the schedules `user_id` is a member of. A schedule lists its members in `users`;
         `/oncalls` would only say who is on call in a time window, not who is in the rotation."""

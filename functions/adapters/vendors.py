@@ -12,13 +12,20 @@ from functions.core import clients
 from functions.core.runtime import config
 
 if TYPE_CHECKING:
+    from functions.adapters.argocd import ArgoCd
+    from functions.adapters.aws_access_keys import AccessKeys
     from functions.adapters.aws_compute import Compute
+    from functions.adapters.aws_ecr import Ecr
     from functions.adapters.aws_iam import Iam
     from functions.adapters.aws_identity import IdentityCenter
+    from functions.adapters.aws_secrets import SecretVersions
+    from functions.adapters.directory import Directory
     from functions.adapters.github import GitHub
+    from functions.adapters.github_credentials import GitHubCredentials
     from functions.adapters.okta import Okta
     from functions.adapters.pagerduty import PagerDuty
     from functions.adapters.sendgrid import SendGrid
+    from functions.adapters.sendgrid_keys import SendGridKeys
     from functions.adapters.slack import Slack
 
 
@@ -58,6 +65,20 @@ def pagerduty() -> PagerDuty:
 
 
 @cache
+def argocd() -> ArgoCd:
+    from functions.adapters.argocd import ArgoCd
+
+    return ArgoCd.from_config(config())
+
+
+@cache
+def ecr() -> Ecr:
+    from functions.adapters.aws_ecr import Ecr
+
+    return Ecr()
+
+
+@cache
 def identity_center() -> IdentityCenter:
     from functions.adapters.aws_identity import IdentityCenter
 
@@ -78,8 +99,50 @@ def compute() -> Compute:
     return Compute.from_config(config())
 
 
+@cache
+def secret_versions() -> SecretVersions:
+    from functions.adapters.aws_secrets import SecretVersions
+
+    return SecretVersions.from_config(config())
+
+
+@cache
+def access_keys() -> AccessKeys:
+    from functions.adapters.aws_access_keys import AccessKeys
+
+    return AccessKeys.from_config(config())
+
+
+@cache
+def sendgrid_keys() -> SendGridKeys:
+    from functions.adapters.sendgrid_keys import SendGridKeys
+
+    return SendGridKeys()
+
+
+@cache
+def github_credentials() -> GitHubCredentials:
+    from functions.adapters.github_credentials import GitHubCredentials
+
+    return GitHubCredentials(github()._rest)  # shares the adapter's App token and retries
+
+
+_ROTATION = (secret_versions, access_keys, sendgrid_keys, github_credentials)
+
+
+def directory(links: tuple[str, ...] = ("slack", "pagerduty", "iam", "identity_center")) -> Directory:
+    """A new identity directory over the adapters above: one per execution or request, so its
+    cache never outlives what it was asked for. `links`: the systems beside Okta it may read (a
+    Lambda that only compares people passes fewer, and needs fewer grants)."""
+    import sys
+
+    from functions.adapters.directory import Directory
+
+    return Directory.from_config(config(), sys.modules[__name__], links=links)
+
+
 def reset() -> None:
-    for built in (okta, github, slack, sendgrid, pagerduty, identity_center, iam, compute):
+    for built in (okta, github, slack, sendgrid, pagerduty, argocd, ecr, identity_center, iam, compute, *_ROTATION):
         built.cache_clear()
 
 

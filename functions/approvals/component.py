@@ -10,7 +10,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         name="RequestApproval",
         handler="functions.approvals.handlers.request",
         description="Stores an approval request and posts it with Approve / Deny buttons to Slack",
-        secrets=("slack.secret_name",),
+        # Okta: who the requester is under every account, and which approvers are still active.
+        secrets=("slack.secret_name", "okta.secret_name"),
         resources=("approvals",),
     ),
 )

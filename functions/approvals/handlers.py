@@ -15,7 +15,8 @@ from functions.core.runtime import config, logger
 
 @step(ApprovalAsk)
 def request(task: Task[ApprovalAsk], _: LambdaContext) -> dict[str, Any]:
-    posted = request_approval(task, vendors.slack(), config().slack.channels.approvals)
+    directory = vendors.directory(links=("slack",))
+    posted = request_approval(task, vendors.slack(), directory, config().slack.channels.approvals)
     logger.info(
         "approval requested", extra={"approval_id": posted["approval_id"], "approvers": len(posted["approvers"])}
     )

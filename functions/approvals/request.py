@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from functions.core.approvals import APPROVE, DENY
+from functions.core.text import mrkdwn
 
 if TYPE_CHECKING:
     from functions.adapters.slack import Slack
     from functions.core.envelope import Task
+    from functions.core.identity import Directory, Person
 
 
 class ApprovalAsk(BaseModel):
@@ -31,6 +33,11 @@ class ApprovalAsk(BaseModel):
     plan: list[str] = Field(default_factory=list, description="What will be done, one line per change")
     requester: str = Field(description="Email of who asked; they may not decide")
     approvers: list[str] = Field(min_length=1, description="Emails of who may decide")
+    approvers_from: str = Field(
+        min_length=1,
+        description="The configuration path the approvers were read from (core.approvals.configured_approvers); "
+        "read again when someone decides",
+    )
     timeout_s: int = Field(
         default=86_400,
         gt=0,
@@ -45,12 +52,18 @@ class NoApprover(Exception):  # noqa: N818 - the state machine catches it by thi
 
 
 def blocks(task: Task[ApprovalAsk], approval_id: str, approvers: dict[str, str]) -> list[dict[str, Any]]:
+    # The summary, the requester and the plan hold what the requester typed: escaped, so a name
+    # like "<!channel>" or "<https://evil|approve here>" is shown as typed. Only the approvers'
+    # mentions are ours. Lengths are the Slack adapter's job (fit_blocks).
     ask = task.state
-    plan = "\n".join(f"• {line}" for line in ask.plan) or "_no changes listed_"
-    who = ", ".join(f"<@{user_id}>" for user_id in approvers)
+    plan = "\n".join(f"• {mrkdwn(line)}" for line in ask.plan) or "_no changes listed_"
+    who = ", ".join(f"<@{mrkdwn(user_id)}>" for user_id in approvers)
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "Approval needed", "emoji": False}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{ask.summary}*\nRequested by {ask.requester}"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{mrkdwn(ask.summary)}*\nRequested by {mrkdwn(ask.requester)}"},
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Plan*\n{plan}"}},
         {
             "type": "context",
@@ -81,35 +94,57 @@ def blocks(task: Task[ApprovalAsk], approval_id: str, approvers: dict[str, str])
     ]
 
 
-def request_approval(task: Task[ApprovalAsk], slack: Slack, default_channel: str) -> dict[str, Any]:
-    """Store the request and post it; returns what was posted (the Task waits for the decision)."""
+def request_approval(
+    task: Task[ApprovalAsk], slack: Slack, directory: Directory, default_channel: str
+) -> dict[str, Any]:
+    """Store the request and post it; returns what was posted (the Task waits for the decision).
+    The requester is resolved through the identity directory, so none of their accounts is asked,
+    and only approvers active in Okta with a Slack account are."""
     from functions.core import approvals
 
     ask = task.state
     if not task.token:
         raise ValueError("the approval step needs the task token in its envelope (token.$: $$.Task.Token)")
+    requester = _person(directory, ask.requester)
     approvers: dict[str, str] = {}
+    left_out: list[str] = []
     for email in ask.approvers:
-        if email.lower() == ask.requester.lower():
-            continue  # nobody approves their own request
-        user = slack.user_by_email(email)
-        if user is not None and not user.deleted:
-            approvers[user.id] = email
+        person = directory.person(email)
+        if email.lower() == ask.requester.lower() or (requester is not None and requester.is_(email)):
+            left_out.append(f"{email}: the requester")  # nobody approves their own request
+        elif person is None or not person.active:
+            left_out.append(f"{email}: not active in Okta")
+        elif person.slack is None:
+            left_out.append(f"{email}: {person.missing.get('slack', 'no Slack account')}")
+        else:
+            approvers[person.slack] = email
     if not approvers:
-        raise NoApprover(f"none of {', '.join(ask.approvers)} (other than the requester) has a Slack account")
-    # A requester may be a system ("alarm:billing-critical") or a GitHub login without a public email.
-    requester = slack.user_by_email(ask.requester) if "@" in ask.requester else None
+        raise NoApprover(f"nobody can decide this request: {'; '.join(left_out)}")
     approval = approvals.create(
         execution_id=task.execution_id,
         workflow=task.workflow,
         token=task.token,
         summary=ask.summary,
         requester=ask.requester,
-        requester_slack_id=requester.id if requester else "",
+        requester_slack_id=requester.slack or "" if requester is not None else "",
         approvers=approvers,
         timeout_s=ask.timeout_s,
-        details={"plan": ask.plan},
+        details={"plan": ask.plan, "left_out": left_out},
+        requester_ids=tuple(requester.identifiers()) if requester is not None else (),
+        approvers_from=ask.approvers_from,
     )
     channel = ask.channel or default_channel
-    message = slack.post_message(channel, f"Approval needed: {ask.summary}", blocks(task, approval.id, approvers))
+    fallback = f"Approval needed: {mrkdwn(ask.summary)}"  # notifications render it as mrkdwn too
+    message = slack.post_message(channel, fallback, blocks(task, approval.id, approvers))
     return {"approval_id": approval.id, "channel": message.channel, "ts": message.ts, "approvers": approvers}
+
+
+def _person(directory: Directory, requester: str) -> Person | None:
+    """The requester as a person, when they are one (an alarm asks as `alarm:<name>`)."""
+    from functions.core.identity import split_key
+
+    try:
+        split_key(requester)
+    except ValueError:
+        return None
+    return directory.person(requester)

@@ -15,9 +15,13 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.core import clients, constants, metrics
+
+if TYPE_CHECKING:
+    from functions.core.config import PlatformConfig
+    from functions.core.identity import Directory
 
 PENDING = "pending"
 # The action ids of the Approve / Deny buttons: posted by the approval step, read by the ingress.
@@ -48,13 +52,19 @@ class Approval:
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     created_at: int = 0  # 0 in records written before it was kept
+    # Every key the requester answers to (email, github:<login>, slack:<id>, ...) as the identity
+    # directory resolved them when the request was made: none of them may decide it.
+    requester_ids: tuple[str, ...] = ()
+    # The configuration path its approvers are read from (`configured_approvers`), read again
+    # when someone decides: whoever was removed from it since may no longer decide.
+    approvers_from: str = ""
 
     def expired(self, now: float | None = None) -> bool:
         return (now if now is not None else time.time()) >= self.expires_at
 
 
 def _table() -> str:
-    return os.environ[constants.AUDIT_TABLE]
+    return os.environ[constants.STATE_TABLE]
 
 
 def create(
@@ -68,6 +78,8 @@ def create(
     approvers: dict[str, str],
     timeout_s: int,
     details: dict[str, Any] | None = None,
+    requester_ids: tuple[str, ...] = (),
+    approvers_from: str = "",
     now: float | None = None,
 ) -> Approval:
     now = time.time() if now is None else now
@@ -83,6 +95,8 @@ def create(
         expires_at=int(now + timeout_s),
         details=details or {},
         created_at=int(now),
+        requester_ids=tuple(sorted({*requester_ids, requester.lower()})),
+        approvers_from=approvers_from,
     )
     clients.client("dynamodb").put_item(
         TableName=_table(),
@@ -132,6 +146,7 @@ def for_execution(execution_id: str) -> list[Approval]:
 def _from_item(item: dict[str, Any]) -> Approval:
     record = json.loads(item["record"]["S"])
     record["status"] = item["status"]["S"]
+    record["requester_ids"] = tuple(record.get("requester_ids") or ())
     for key in ("decided_by", "reason"):
         if key in item:
             record[key] = item[key]["S"]
@@ -187,17 +202,28 @@ class Decided:
 
 
 def decide_as(
-    approval_id: str, approve: bool, who: str, *, reason: str, channel: str, now: float | None = None
+    approval_id: str,
+    approve: bool,
+    who: str,
+    *,
+    reason: str,
+    channel: str,
+    config: PlatformConfig,
+    directory: Directory,
+    now: float | None = None,
 ) -> Decided:
     """Decide a request as `who` (a Slack user id, or an email). The rules every front door shares
     (the Slack buttons, the local server, the local engine's policy): only the request's approvers,
-    never its requester, while it is pending and not expired; recorded once (a conditional write),
-    then the waiting execution resumes and the decision is audited. `channel` names the front door
-    in the audit trail."""
+    never its requester (under any of their accounts), only while they are still an approver in
+    the current `config` and active in Okta (`directory`), while the request is pending and not
+    expired; recorded once (a conditional write), then the waiting execution resumes and the
+    decision is audited. `channel` names the front door in the audit trail."""
     now = time.time() if now is None else now
     approval = get(approval_id) if approval_id else None
     slack_id = approver_id(approval, who) if approval is not None else None
     refusal = _refusal(approval, who, slack_id, channel, now)
+    if refusal is None and approval is not None and slack_id is not None:
+        refusal = _no_longer_approver(approval, approval.approvers[slack_id], config, directory)
     if refusal or approval is None or slack_id is None:
         return Decided(approval, refusal or GONE)
     outcome, email = ("approved" if approve else "denied"), approval.approvers[slack_id]
@@ -223,8 +249,46 @@ def approver_id(approval: Approval, who: str) -> str | None:
 
 
 def _is_requester(approval: Approval, who: str) -> bool:
+    """Whether `who` (a Slack id or an email) or the approver it names is the requester."""
     who = who.strip()
-    return bool(who) and (who == approval.requester_slack_id or who.lower() == approval.requester.lower())
+    if not who:
+        return False
+    ids = {i.lower() for i in (*approval.requester_ids, approval.requester)}
+    if approval.requester_slack_id:
+        ids.add(f"slack:{approval.requester_slack_id.lower()}")
+    named = {who.lower(), f"slack:{who.lower()}"}
+    if who in approval.approvers:
+        named.add(approval.approvers[who].lower())
+    return bool(named & ids)
+
+
+def configured_approvers(config: PlatformConfig, path: str) -> list[str]:
+    """The approvers a configuration path names, e.g. `teams.platform.approvers`; `*` walks every
+    entry of a mapping (`teams.*.approvers`) and `a|b` falls back to `b` when `a` names nobody."""
+    for alternative in path.split("|"):
+        nodes: list[Any] = [config]
+        for part in alternative.strip().split("."):
+            nodes = [child for node in nodes for child in _children(node, part)]
+        found = sorted({str(email).lower() for node in nodes for email in (node or [])})
+        if found:
+            return found
+    return []
+
+
+def _children(node: Any, part: str) -> list[Any]:
+    if isinstance(node, dict):
+        return list(node.values()) if part == "*" else ([node[part]] if part in node else [])
+    value = getattr(node, part, None) if part != "*" else None
+    return [] if value is None else [value]
+
+
+def _no_longer_approver(approval: Approval, email: str, config: PlatformConfig, directory: Directory) -> str | None:
+    """Why an approver stored with the request may not decide it any more (None: they may)."""
+    if approval.approvers_from and email.lower() not in configured_approvers(config, approval.approvers_from):
+        return f"{email} is no longer an approver of these requests; nothing was changed."
+    if not directory.active(email):
+        return f"{email} is not active in Okta any more and may not decide requests; nothing was changed."
+    return None
 
 
 def _refusal(approval: Approval | None, who: str, slack_id: str | None, channel: str, now: float) -> str | None:

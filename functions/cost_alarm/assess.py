@@ -223,11 +223,14 @@ def _resolve(config: PlatformConfig, alarm: Alarm, day: date, dry_run: bool) -> 
     )
 
 
+# Where the remediation's approvers come from; read again when someone decides.
+APPROVERS_FROM = "off_hours.remediation.approvers|teams.*.approvers"
+
+
 def _approvers(config: PlatformConfig) -> list[str]:
-    configured = config.off_hours.remediation.approvers
-    if configured:
-        return list(configured)
-    return sorted({email for team in config.teams.values() for email in team.approvers})
+    from functions.core.approvals import configured_approvers
+
+    return configured_approvers(config, APPROVERS_FROM)
 
 
 def _remediation(config: PlatformConfig, assessment: Assessment, alarm: Alarm, compute: Compute) -> Remediation:
@@ -255,5 +258,6 @@ def _remediation(config: PlatformConfig, assessment: Assessment, alarm: Alarm, c
         summary=summary,
         requester=f"alarm:{alarm.alarm_name}",
         approvers=approvers,
+        approvers_from=APPROVERS_FROM,
         timeout_s=settings.approval_timeout_minutes * 60,
     )

@@ -89,6 +89,7 @@ class Remediation(_State):
     summary: str = ""
     requester: str = ""
     approvers: list[str] = Field(default_factory=list)
+    approvers_from: str = ""  # the configuration path they were read from, read again at decision
     timeout_s: int = 0
 
 

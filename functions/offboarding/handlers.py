@@ -31,7 +31,8 @@ WORKFLOW = "offboarding"
 @step(StepState)
 def validate(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     def check_request(state: StepState, github: GitHub) -> dict[str, Any]:
-        return check(OffboardingRequest.model_validate(state.request), config(), vendors.okta(), github)
+        request = OffboardingRequest.model_validate(state.request)
+        return check(request, config(), vendors.okta(), github, vendors.directory(links=("iam",)))
 
     return validated(task, check_request)
 

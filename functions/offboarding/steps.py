@@ -5,8 +5,10 @@ reported, never undone (giving access back would be the wrong way to recover).""
 from __future__ import annotations
 
 from functools import partial
+from html import escape
 from typing import TYPE_CHECKING, Any
 
+from functions.core.text import mrkdwn
 from functions.people import ledger
 from functions.people.context import Context
 
@@ -87,7 +89,9 @@ def remove_aws_access(
                 partial(ic.remove_assignment, assignment.account_id, name, user.user_id),
                 line=f"removed {name} in account {assignment.account_id} from {email}",
             )
-    for name in dict.fromkeys([email.split("@", 1)[0], email]):
+    # Only the IAM users tagged as the leaver's (validation asked the identity directory): never a
+    # user that merely shares the email's local part, such as a CI user called `deploy`.
+    for name in person.get("iam_users") or []:
         iam_user = iam.find_user(name)
         if iam_user is None:
             continue
@@ -158,7 +162,7 @@ def notify(
 ) -> dict[str, Any]:
     known = ledger.person(person["email"])
     manager = known.get("manager")
-    text = f":wave: {person['full_name']} ({person['email']}) was offboarded; last day {person['last_day']}."
+    text = f":wave: {mrkdwn(person['full_name'])} ({person['email']}) was offboarded; last day {person['last_day']}."
     if not ledger.done(ctx.request_key, "slack-notice"):
 
         def post() -> str:
@@ -172,7 +176,8 @@ def notify(
         return ctx.result(manager=manager)
     items = "".join(f"<li>{line}</li>" for line in lines)
     html = (
-        f"<p>{person['full_name']} ({person['email']}) was offboarded. Reason: {person['reason']}.</p><ul>{items}</ul>"
+        f"<p>{escape(person['full_name'])} ({person['email']}) was offboarded. Reason: {escape(person['reason'])}.</p>"
+        f"<ul>{items}</ul>"
     )
 
     def send() -> str:

@@ -13,18 +13,43 @@ if TYPE_CHECKING:
     from functions.adapters.github import GitHub
     from functions.adapters.okta import Okta
     from functions.core.config import PlatformConfig
+    from functions.core.identity import Directory, Person
 
 LABELS = {key: label for label, key in forms.OFFBOARDING_FIELDS.items()}
 
 
+# Where offboarding's approvers come from; read again when someone decides.
+APPROVERS_FROM = "offboarding.approvers|teams.*.approvers"
+
+
+def _not_theirs(login: str, person: Person, attribute: str) -> list[str]:
+    """The named GitHub account must be the one Okta links to the person, or nobody's is touched."""
+    if person.github is None:
+        return [
+            f"**GitHub username** {forms.code(login)} cannot be checked: {person.email} has no GitHub account "
+            f"linked in Okta (profile attribute `{attribute}`); link it there, then edit this issue"
+        ]
+    if person.github != login.lower():
+        return [
+            f"**GitHub username** {forms.code(login)} is not {person.email}'s GitHub account "
+            f"(Okta links them to {forms.code(person.github)}); nothing will be done to it"
+        ]
+    return []
+
+
 def approvers(config: PlatformConfig) -> list[str]:
-    if config.offboarding.approvers:
-        return list(config.offboarding.approvers)
-    return sorted({email for team in config.teams.values() for email in team.approvers})
+    from functions.core.approvals import configured_approvers
+
+    return configured_approvers(config, APPROVERS_FROM)
 
 
-def validate(request: OffboardingRequest, config: PlatformConfig, okta: Okta, github: GitHub) -> dict[str, Any]:
+def validate(
+    request: OffboardingRequest, config: PlatformConfig, okta: Okta, github: GitHub, directory: Directory
+) -> dict[str, Any]:
+    """Every problem at once; when there is none, the person the identity directory resolves from
+    the email, with the accounts that are theirs (the later steps act on those and nothing else)."""
     problems = [f"**{LABELS[key]}** is missing" for key, value in request.model_dump().items() if not value]
+    problems += forms.field_problems(request.model_dump(), LABELS)  # lengths, one line, no markup
     domains = [d.lower() for d in config.organization.email_domains]
     user = None
     if request.email:
@@ -34,24 +59,34 @@ def validate(request: OffboardingRequest, config: PlatformConfig, okta: Okta, gi
         else:
             user = okta.find_user(request.email)
             if user is None:
-                problems.append(f"`{request.email}` is not a user in Okta")
+                problems.append(f"{forms.code(request.email)} is not a user in Okta")
     if request.last_day:
         try:
             date.fromisoformat(request.last_day)
         except ValueError:
-            problems.append(f"**Last day** `{request.last_day}` is not a date (YYYY-MM-DD)")
+            problems.append(f"**Last day** {forms.code(request.last_day)} is not a date (YYYY-MM-DD)")
     if request.github_username and github.get_user(request.github_username) is None:
-        problems.append(f"**GitHub username** `{request.github_username}` does not exist on GitHub")
-    if problems or user is None:
+        problems.append(f"**GitHub username** {forms.code(request.github_username)} does not exist on GitHub")
+    found = directory.person(user.email) if user is not None else None
+    if found is not None and request.github_username and not problems:
+        problems += _not_theirs(request.github_username, found, config.identity.github_attribute)
+    if problems or user is None or found is None:
         return {"ok": False, "problems": problems}
     name = f"{user.first_name} {user.last_name}".strip() or user.login
-    person = {**request.model_dump(), "full_name": name, "okta_status": user.status}
+    person = {
+        **request.model_dump(),
+        "full_name": name,
+        "okta_status": user.status,
+        # The leaver's IAM users are the ones tagged with their email (identity.iam_email_tag).
+        "iam_users": list(found.iam_users),
+    }
     return {
         "ok": True,
         "problems": [],
         "person": person,
         "requires_approval": config.offboarding.requires_approval,
         "approvers": approvers(config),
+        "approvers_from": APPROVERS_FROM,
         "approval_timeout_s": config.offboarding.approval_timeout_hours * 3600,
         "summary": f"Offboard {name} ({request.email}), last day {request.last_day}: {request.reason}",
         "plan": [

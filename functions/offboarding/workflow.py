@@ -5,9 +5,10 @@ The steps both people workflows share are in functions/people/component.py."""
 from __future__ import annotations
 
 from functions.core.manifest import DATE, EMAIL, GITHUB_LOGIN, REQUESTS, Route, SlackCommand, Workflow
-from functions.core.spec import IDENTITY_CENTER_ACTIONS, LambdaSpec, Resource
+from functions.core.spec import IDENTITY_CENTER_REVOKE, LambdaSpec, Resource
 
-_LEDGER: tuple[Resource, ...] = ("approvals",)
+# The ledger in the state table, read and written; every change appended to the audit trail.
+_LEDGER: tuple[Resource, ...] = ("approvals", "audit_table")
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
@@ -17,6 +18,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=60,
         secrets=("okta.secret_name", "github.secret_name"),
         resources=_LEDGER,
+        # The identity directory's IAM link: which IAM users are tagged with the leaver's email.
+        unscoped_actions=("iam:GetAccountAuthorizationDetails",),
     ),
     LambdaSpec(
         name="OffboardingDeactivateOkta",
@@ -40,10 +43,12 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Removes Identity Center memberships and assignments; deactivates IAM access keys",
         timeout_s=120,
         resources=_LEDGER,
-        aws_actions=IDENTITY_CENTER_ACTIONS,
+        # Revokes only: it can remove a membership or assignment, never create one.
+        aws_actions=IDENTITY_CENTER_REVOKE,
         aws_scope="identity_center",
-        # Classic IAM users are found by name: any user of the account may be a leaver's.
-        unscoped_actions=("iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"),
+        # A leaver's classic IAM users: only users tagged with an organisation email, never CI or
+        # break-glass users (infra/functions.py, people_iam_actions).
+        people_iam_actions=("iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"),
     ),
     LambdaSpec(
         name="OffboardingRemoveGitHub",

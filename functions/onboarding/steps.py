@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from functions.core.text import mrkdwn
 from functions.people import ledger
 from functions.people.context import Context
 
@@ -46,8 +47,13 @@ def create_okta_user(ctx: Context, person: dict[str, Any], okta: Okta) -> dict[s
             )
         return ctx.result(user_id=user.id, existed=True)
 
+    # The identity directory's link from the person to their GitHub account starts here.
+    link = {ctx.config.identity.github_attribute: person["github_username"]} if person.get("github_username") else {}
+
     def create() -> str:
-        created = okta.create_user(person["first_name"], person["last_name"], email, login=email, activate=True)
+        created = okta.create_user(
+            person["first_name"], person["last_name"], email, login=email, activate=True, attributes=link
+        )
         ledger.claim("okta-user", email, ctx.request_key, ctx.execution_id)
         return created.id
 
@@ -57,7 +63,7 @@ def create_okta_user(ctx: Context, person: dict[str, Any], okta: Okta) -> dict[s
         f"okta:user/{email}",
         create,
         line=f"created Okta user {email}",
-        after={"login": email, "status": "ACTIVE"},
+        after={"login": email, "status": "ACTIVE", **link},
         undo={"action": "okta.deactivate_user", "email": email},
     )
     return ctx.result(user_id=user_id or PENDING, existed=False)
@@ -205,7 +211,7 @@ def notify_slack(ctx: Context, person: dict[str, Any], channel: str, slack: Slac
     if ledger.done(ctx.request_key, "slack-notice"):
         return ctx.result()
     text = (
-        f":wave: {person['full_name']} joins *{person['team']}* on {person['start_date']} "
+        f":wave: {mrkdwn(person['full_name'])} joins *{person['team']}* on {person['start_date']} "
         f"(manager {person['manager']}, GitHub `{person['github_username']}`)."
     )
 

@@ -35,6 +35,7 @@ def validate(
     owner: Callable[[str, str], str | None],
 ) -> dict[str, Any]:
     problems = [f"**{LABELS[key]}** is missing" for key, value in request.model_dump().items() if not value]
+    problems += forms.field_problems(request.model_dump(), LABELS)  # lengths, one line, no markup
     domains = [d.lower() for d in config.organization.email_domains]
     for key in ("email", "manager"):
         value = getattr(request, key)
@@ -43,18 +44,18 @@ def validate(
             problems.append(problem)
     team = config.teams.get(request.team or "") if request.team else None
     if request.team and team is None:
-        problems.append(f"**Team** `{request.team}` is not a team (known: {', '.join(sorted(config.teams))})")
+        problems.append(f"**Team** {forms.code(request.team)} is not a team (known: {', '.join(sorted(config.teams))})")
     if request.start_date:
         try:
             date.fromisoformat(request.start_date)
         except ValueError:
-            problems.append(f"**Start date** `{request.start_date}` is not a date (YYYY-MM-DD)")
+            problems.append(f"**Start date** {forms.code(request.start_date)} is not a date (YYYY-MM-DD)")
     if request.github_username and github.get_user(request.github_username) is None:
-        problems.append(f"**GitHub username** `{request.github_username}` does not exist on GitHub")
+        problems.append(f"**GitHub username** {forms.code(request.github_username)} does not exist on GitHub")
     if request.email and forms.EMAIL.match(request.email):
         existing = okta.find_user(request.email)
         if existing is not None and existing.status in ACTIVE and owner("okta-user", request.email) != request_key:
-            problems.append(f"`{request.email}` is already active in Okta ({existing.status.lower()})")
+            problems.append(f"{forms.code(request.email)} is already active in Okta ({existing.status.lower()})")
     if problems or team is None:
         return {"ok": False, "problems": problems}
     first, last = split_name(request.full_name or "")
@@ -66,6 +67,7 @@ def validate(
         "team": request.team,
         "requires_approval": team.requires_approval,
         "approvers": list(team.approvers),
+        "approvers_from": f"teams.{request.team}.approvers",
         "approval_timeout_s": config.onboarding.approval_timeout_hours * 3600,
         "summary": f"Onboard {request.full_name} ({request.email}) to {request.team}, starting {request.start_date}",
         "plan": plan(person, request.team or "", config),

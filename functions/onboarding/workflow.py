@@ -5,12 +5,13 @@ both people workflows share are in functions/people/component.py."""
 from __future__ import annotations
 
 from functions.core.manifest import DATE, EMAIL, GITHUB_LOGIN, NAME, REQUESTS, Route, SlackCommand, Workflow
-from functions.core.spec import IDENTITY_CENTER_ACTIONS, LambdaSpec, Resource
+from functions.core.spec import IDENTITY_CENTER_GRANT, LambdaSpec, Resource
 
 _OKTA = ("okta.secret_name",)
 _GITHUB = ("github.secret_name",)
-# The ledger (who created what) lives in the audit table, read and written.
-_LEDGER: tuple[Resource, ...] = ("approvals",)
+# The ledger (who created what) lives in the state table, read and written; every change is
+# appended to the audit trail.
+_LEDGER: tuple[Resource, ...] = ("approvals", "audit_table")
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
         name="OnboardingValidate",
@@ -42,7 +43,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="IAM Identity Center user, group memberships and permission-set assignments",
         timeout_s=60,
         resources=_LEDGER,
-        aws_actions=IDENTITY_CENTER_ACTIONS,
+        # Grants only: it can create a user, membership or assignment, never delete one.
+        aws_actions=IDENTITY_CENTER_GRANT,
         aws_scope="identity_center",
     ),
     LambdaSpec(

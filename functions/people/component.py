@@ -9,22 +9,24 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
         name="RequestIntake",
         handler="functions.people.handlers.intake",
-        description="Turns an onboarding/offboarding issue form into a request event on the bus",
-        resources=("event_bus",),
+        description="Turns an onboarding/offboarding issue form from a permitted filer into a request event",
+        # GitHub and Okta: who filed it, and may they (github.request_filers); the audit of a refusal.
+        secrets=("github.secret_name", "okta.secret_name"),
+        resources=("event_bus", "audit_table"),
     ),
     LambdaSpec(
         name="PeopleReportInvalid",
         handler="functions.people.handlers.report_invalid",
         description="Comments every validation problem on the request and labels it needs-info",
         secrets=("github.secret_name",),
-        resources=("approvals",),
+        resources=("approvals", "audit_table"),
     ),
     LambdaSpec(
         name="PeopleReportDecision",
         handler="functions.people.handlers.report_decision",
         description="Reports a denied or timed-out approval on the request and closes it",
         secrets=("github.secret_name",),
-        resources=("approvals",),
+        resources=("approvals", "audit_table"),
     ),
     LambdaSpec(
         name="PeopleCompensate",
@@ -32,7 +34,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Undoes, newest first, what a failed execution created",
         timeout_s=120,
         secrets=("okta.secret_name", "github.secret_name"),
-        resources=("approvals",),
+        resources=("approvals", "audit_table"),
         aws_actions=IDENTITY_CENTER_ACTIONS,
         aws_scope="identity_center",
     ),
@@ -41,7 +43,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         handler="functions.people.handlers.report_failure",
         description="Reports what was done, what failed and what was undone, on the request and in Slack",
         secrets=("github.secret_name", "slack.secret_name"),
-        resources=("approvals",),
+        resources=("approvals", "audit_table"),
     ),
 )
 

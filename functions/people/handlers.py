@@ -10,16 +10,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
 from functions.core import metrics, registry
+from functions.core.change import ChangeContext
 from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import config, logger
-from functions.people import ledger, report
+from functions.core.text import code, failure_line, mrkdwn
+from functions.people import filers, ledger, report
 from functions.people.compensate import compensate as undo
 from functions.people.context import Context, context
 from functions.people.models import Origin, StepState
 
 if TYPE_CHECKING:
     from functions.adapters.github import GitHub
+    from functions.core.identity import Directory
 
 
 def step_order(workflow: str) -> tuple[str, ...]:
@@ -32,12 +35,27 @@ def intake(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     """Route target for issue events: a request form becomes `<workflow>.requested`."""
     from functions.core.bus import publish
     from functions.core.manifest import REQUESTS
+    from functions.people.forms import untrimmed
     from functions.people.intake import from_issue
 
-    found = from_issue(event.get("detail") or {}, config().github.requests_repo)
+    cfg = config()
+    found = from_issue(untrimmed(event.get("detail") or {}, vendors.github), cfg.github.requests_repo)
     if found is None:
         return {"started": None}
     workflow, workflow_input = found
+    author = workflow_input.origin.author or ""
+    github = vendors.github()
+    reason = filers.Filers(cfg, vendors.directory(links=()), github, vendors.okta()).refusal(workflow, author)
+    if reason is not None:
+        changes = ChangeContext(
+            execution_id=f"intake:{workflow_input.request_key}",
+            actor=filers.ACTOR,
+            requester=f"github:{author.lower()}",
+            dry_run=workflow_input.dry_run,
+        )
+        filers.refuse(workflow, workflow_input, reason, github, changes)
+        logger.info("request refused", extra={"workflow": workflow, "author": author, "reason": reason})
+        return {"started": None, "refused": reason}
     event_id = publish(REQUESTS, f"{workflow}.requested", workflow_input.model_dump(mode="json"))
     logger.info("request", extra={"workflow": workflow, "request_key": workflow_input.request_key})
     return {"started": workflow, "event_id": event_id}
@@ -49,20 +67,22 @@ def validated(task: Task[StepState], check: Callable[[StepState, GitHub], dict[s
     state = task.state
     github = vendors.github()
     result = check(state, github)
-    result["requester"] = requester_of(state.origin, state.requested_by, github)
+    result["requester"] = requester_of(state.origin, state.requested_by, vendors.directory(links=()))
     logger.info("validated", extra={"ok": result["ok"], "problems": len(result["problems"])})
     if result["ok"] and not state.dry_run:
         report.clear_needs_info(context(task, config()), state.origin, github)
     return result
 
 
-def requester_of(origin: Origin, requested_by: str | None, github: GitHub) -> str:
-    """Who asked, as an email when it can be known (a GitHub author's public email)."""
+def requester_of(origin: Origin, requested_by: str | None, directory: Directory) -> str:
+    """Who asked, as the email of the person the identity directory links the GitHub author to
+    (never the GitHub profile's public email: anyone may show any address there), or
+    `github:<login>` when nobody is linked to it."""
     if requested_by:
         return requested_by.lower()
     if origin.kind == "github" and origin.author:
-        user = github.get_user(origin.author)
-        return (user.email or f"github:{origin.author}").lower() if user else f"github:{origin.author}"
+        person = directory.person(f"github:{origin.author}")
+        return person.email if person is not None else f"github:{origin.author.lower()}"
     return "unknown"
 
 
@@ -139,13 +159,13 @@ def report_failure(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
         next((name for name in order if name not in state.steps), "Finish") if reached else "before any change"
     )
     failure = state.failure or {}
-    error = f"{failure.get('Error', 'Error')}: {str(failure.get('Cause', ''))[:800]}"
+    error = failure_line(failure.get("Error"), failure.get("Cause", ""))  # type and one line: no trace, no paths
     compensation = state.compensation or {}
     done = done_lines(ctx.workflow, state)
     # What the failing step changed before it failed is only in the undo journal.
     done += [r["label"] for r in ledger.journaled(ctx.execution_id) if r.get("label") and r["label"] not in done]
     lines = [
-        f"This {ctx.workflow} request failed at **{failed_step}**: {error}",
+        f"This {ctx.workflow} request failed at **{failed_step}**: {code(error)}",
         "",
         "Done:",
         *(f"- {line}" for line in done or ["nothing"]),
@@ -159,7 +179,7 @@ def report_failure(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     report.finish(ctx, state.origin, vendors.github(), "failed", text, close=None)
     channel = ctx.config.slack.channels.notifications
     notice = (
-        f":warning: {ctx.workflow} `{ctx.execution_id}` ({state.origin.where}) failed at {failed_step}: {error[:300]}"
+        f":warning: {ctx.workflow} `{ctx.execution_id}` ({state.origin.where}) failed at {failed_step}: {mrkdwn(error)}"
     )
     try:
         ctx.change(

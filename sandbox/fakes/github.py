@@ -1,6 +1,7 @@
 """A stateful fake of the part of GitHub's REST API the platform uses: issues (labels, comments,
 close), users, org memberships and invitations, teams, repository contents, deployments and their
-statuses, webhook deliveries (list, redeliver) and GitHub App installation tokens.
+statuses, commits (by branch, tag or sha) and comparisons, an organisation's container packages and
+their tagged versions, webhook deliveries (list, redeliver) and GitHub App installation tokens.
 
 It speaks GitHub's paths, status codes, `Link` paging (page/per_page with prev/next/last/first;
 the deliveries list pages by cursor), error bodies (`{"message", "documentation_url", "status"}`,
@@ -18,10 +19,12 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import os
 import re
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
@@ -33,6 +36,8 @@ OWNER_REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 ISSUE = OWNER_REPO + r"/issues/(?P<number>\d+)"
 TEAM = r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)"
 HOOK = r"/(?:repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)|orgs/(?P<org>[^/]+))/hooks/(?P<hook_id>\d+)"
+ACTIONS_SECRETS = r"/(?:repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)|orgs/(?P<org>[^/]+))/actions/secrets"
+ACTIONS_KEY_ID = "3380204578043523366"
 DEFAULT_BRANCH = "main"
 TOKEN_LIFETIME_S = 3600
 JWT_MAX_LIFETIME_S = 600
@@ -44,6 +49,8 @@ _DEPLOYMENT_STATES = ("error", "failure", "inactive", "in_progress", "queued", "
 class FakeGitHub(FakeVendor):
     service: ClassVar[str] = "github"
     request_id_header: ClassVar[str] = "X-GitHub-Request-Id"
+    # A hook's secret reaches no calls log (an Actions secret arrives sealed to GitHub's key).
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"secret"})
 
     def __init__(self) -> None:
         # Credentials outlive a reseed: an adapter holding a cached installation token keeps working.
@@ -60,14 +67,19 @@ class FakeGitHub(FakeVendor):
         self.users: dict[str, dict[str, Any]] = {}
         self.members: dict[str, dict[str, Any]] = {}  # login (lower) -> {state, role, two_factor}
         self.invitations: dict[str, dict[str, Any]] = {}
+        self.outside_collaborators: set[str] = set()  # logins (lower) with access to a repo, not members
         self.teams: dict[str, dict[str, Any]] = {}
         self.repos: dict[str, dict[str, Any]] = {}
+        self.packages: dict[str, dict[str, Any]] = {}  # container package name (lower) -> its versions
+        self._before: list[tuple[re.Pattern[str], Callable[[], object]]] = []
         self.hooks: dict[int, dict[str, Any]] = {}
         self.redelivery_status_code = 200  # what our endpoint answers when GitHub redelivers
+        # GitHub Actions secrets: (owner kind, owner) -> name -> {value (decrypted), updated_at}.
+        self.actions_secrets: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.served = 0
         self.bot = self._add_user(BOT_LOGIN, name=None, kind="Bot")
 
-    def seed(self, org: dict[str, Any]) -> None:
+    def seed(self, org: dict[str, Any]) -> None:  # noqa: PLR0912 - one branch per fixture section
         gh = org.get("github") or {}
         self.org = gh.get("org", self.org)
         for name in gh.get("teams", []):
@@ -75,23 +87,50 @@ class FakeGitHub(FakeVendor):
             self.teams[slug] = {"id": next(self.ids), "slug": slug, "name": name, "org": self.org, "members": {}}
         for repo in gh.get("repos", []):
             self.add_repo(repo["name"], repo.get("files") or {})
+            for commit in repo.get("commits") or []:
+                self.add_commit(
+                    repo["name"],
+                    commit["message"],
+                    tags=commit.get("tags"),
+                    sha=commit.get("sha"),
+                    author=commit.get("author"),
+                )
+        for package in gh.get("packages", []):
+            for tags in package.get("versions") or []:
+                self.publish_image(package["name"], tags)
         for login in gh.get("outside_users", []):
             self._add_user(login, name=None)
+        for login in gh.get("outside_collaborators", []):
+            self._add_user(login, name=None)
+            self.outside_collaborators.add(login.lower())
+        for invited in gh.get("invitations", []):
+            # An invitation sent `days_old` days ago that nobody has accepted yet.
+            user = self.users.get(str(invited["login"]).lower()) or self._add_user(invited["login"], name=None)
+            self._invite(user)
+            when = datetime.now(UTC) - timedelta(days=int(invited.get("days_old", 0)))
+            self.invitations[user["login"].lower()]["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         for person in org.get("people", []):
             login = person.get("github")
             if not login:
                 continue
-            # The fixture's people show their work email publicly, as many org members do.
-            self._add_user(login, name=person.get("name"), email=person.get("email"))
+            # Most fixture people show their work email publicly; `github_public_email: false`
+            # ones do not (GET /users/{login} has email null), as many GitHub users choose.
+            public = person.get("github_public_email", True)
+            self._add_user(login, name=person.get("name"), email=person.get("email") if public else None)
             self.members[login.lower()] = {
                 "state": "active",
-                "role": "member",
+                "role": str(person.get("github_role", "member")),
                 "two_factor": bool(person.get("github_2fa", True)),
             }
             for team in person.get("github_teams", []):
                 if team in self.teams:
                     self.teams[team]["members"][login.lower()] = {"role": "member", "state": "active"}
-        self.hooks[ORG_HOOK_ID] = {"id": ORG_HOOK_ID, "scope": ("org", self.org.lower()), "deliveries": []}
+        self.hooks[ORG_HOOK_ID] = {
+            "id": ORG_HOOK_ID,
+            "scope": ("org", self.org.lower()),
+            "deliveries": [],
+            "config": _hook_config(os.environ.get("GITHUB_WEBHOOK_SECRET") or credentials.GITHUB_WEBHOOK_SECRET),
+        }
         for event, action in (("issues", "opened"), ("issue_comment", "created")):
             self.add_delivery(ORG_HOOK_ID, event=event, action=action)
 
@@ -142,6 +181,7 @@ class FakeGitHub(FakeVendor):
                     for h in self.hooks.values()
                 },
                 "tokens_issued": len(self.issued_tokens),
+                "packages": {p["name"]: [v["tags"] for v in p["versions"]] for p in self.packages.values()},
             }
 
     # --- helpers for tests and the sandbox --------------------------------------------------
@@ -155,6 +195,8 @@ class FakeGitHub(FakeVendor):
             "labels": {},
             "next_number": 1,
             "deployments": {},
+            "tags": {},
+            "authors": {},  # commit sha -> the login of its author
         }
         self.repos[full_name.lower()] = repo
         self._commit(repo, DEFAULT_BRANCH, dict(files or {}), "Initial commit")
@@ -206,7 +248,12 @@ class FakeGitHub(FakeVendor):
         with self.lock:
             hook_id = next(self.ids)
             scope = ("repo", repo.lower()) if repo else ("org", self.org.lower())
-            self.hooks[hook_id] = {"id": hook_id, "scope": scope, "deliveries": []}
+            self.hooks[hook_id] = {
+                "id": hook_id,
+                "scope": scope,
+                "deliveries": [],
+                "config": _hook_config(credentials.GITHUB_WEBHOOK_SECRET),
+            }
             return hook_id
 
     def add_delivery(
@@ -258,6 +305,49 @@ class FakeGitHub(FakeVendor):
                 if key in team["members"]:
                     team["members"][key]["state"] = "active"
 
+    def add_commit(
+        self,
+        repo: str,
+        message: str,
+        *,
+        tags: list[str] | None = None,
+        sha: str | None = None,
+        author: str | None = None,
+        branch: str = DEFAULT_BRANCH,
+    ) -> str:
+        """A commit on `branch` (its files unchanged), tagged with `tags`; returns its sha."""
+        with self.lock:
+            target = self.repos[repo.lower()]
+            new = self._commit(target, branch, self._files(target, branch), message, sha=sha)
+            for tag in tags or []:
+                target["tags"][tag] = new
+            if author:
+                target["authors"][new] = author.lower()
+            return new
+
+    def publish_image(self, package: str, tags: list[str]) -> dict[str, Any]:
+        """A new version of the organisation's container package ghcr.io/<org>/<package>."""
+        with self.lock:
+            entry = self.packages.setdefault(package.lower(), {"name": package, "versions": []})
+            version = {
+                "id": next(self.ids),
+                "digest": "sha256:" + body.commit_sha(package, *tags, len(entry["versions"])) * 2,
+                "tags": list(tags),
+                "created_at": body.now_iso(),
+            }
+            entry["versions"].insert(0, version)  # newest first, as GitHub lists them
+            return version
+
+    def file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
+        """A file's content on a branch (default: main) or at a commit, as the repository holds it."""
+        with self.lock:
+            text = self._files(self.repos[repo.lower()], ref).get(path)
+            return None if text is None else str(text)
+
+    def head(self, repo: str, branch: str = DEFAULT_BRANCH) -> str:
+        with self.lock:
+            return str(self.repos[repo.lower()]["branches"][branch])
+
     def set_file(self, repo: str, path: str, text: str, branch: str = DEFAULT_BRANCH) -> str:
         """Commit a file as someone else would (e.g. a teammate's change); returns the commit sha."""
         with self.lock:
@@ -269,7 +359,20 @@ class FakeGitHub(FakeVendor):
     def error(self, status: int, message: str, request: Request) -> Response:  # noqa: ARG002 - one shape for all
         return Response(status, body.error_body(status, message))
 
+    def before_next(self, match: str, action: Callable[[], object]) -> None:
+        """Run `action` once, just before serving the next request whose "METHOD /path" `match`
+        finds: what someone else does at exactly that moment (a teammate's commit between our read
+        of a file and our write of it)."""
+        with self.lock:
+            self._before.append((re.compile(match), action))
+
     def handle(self, request: Request) -> Response:
+        with self.lock:
+            due = next((b for b in self._before if b[0].search(f"{request.method} {request.path}")), None)
+            if due is not None:
+                self._before.remove(due)
+        if due is not None:
+            due[1]()
         response = super().handle(request)
         with self.lock:
             self.served += 1
@@ -343,9 +446,11 @@ class FakeGitHub(FakeVendor):
         member = self.members.get(user["login"].lower())
         return "MEMBER" if member and member["state"] == "active" else "NONE"
 
-    def _commit(self, repo: dict[str, Any], branch: str, files: dict[str, str], message: str) -> str:
+    def _commit(
+        self, repo: dict[str, Any], branch: str, files: dict[str, str], message: str, sha: str | None = None
+    ) -> str:
         parent = repo["branches"].get(branch)
-        sha = body.commit_sha(repo["name"], branch, parent, message, len(repo["commits"]))
+        sha = sha or body.commit_sha(repo["name"], branch, parent, message, len(repo["commits"]))
         tree = body.commit_sha("tree", *sorted(f"{p}\0{body.blob_sha(t)}" for p, t in files.items()))
         repo["commits"][sha] = {
             "sha": sha,
@@ -358,9 +463,37 @@ class FakeGitHub(FakeVendor):
         repo["branches"][branch] = sha
         return sha
 
+    def _resolve(self, repo: dict[str, Any], ref: str) -> str | None:
+        """The commit a branch, tag, `HEAD`, sha or unambiguous sha prefix (7+) names."""
+        if ref == "HEAD":
+            ref = DEFAULT_BRANCH
+        for names in (repo["branches"], repo["tags"]):
+            if ref in names:
+                return str(names[ref])
+        if ref in repo["commits"]:
+            return ref
+        if re.fullmatch(r"[0-9a-f]{7,39}", ref):
+            found = [sha for sha in repo["commits"] if sha.startswith(ref)]
+            if len(found) == 1:
+                return str(found[0])
+        return None
+
+    def _author(self, repo: dict[str, Any], sha: str) -> dict[str, Any] | None:
+        login = repo["authors"].get(sha)
+        return self.users.get(login) if login else None
+
+    def _ancestors(self, repo: dict[str, Any], sha: str) -> list[str]:
+        """`sha` and its ancestors, newest first."""
+        line = []
+        current: str | None = sha
+        while current:
+            line.append(current)
+            current = repo["commits"][current]["parent"]
+        return line
+
     def _files(self, repo: dict[str, Any], ref: str | None) -> dict[str, str]:
         ref = ref or DEFAULT_BRANCH
-        sha = repo["branches"].get(ref, ref)
+        sha = self._resolve(repo, ref) or ref
         commit = repo["commits"].get(sha)
         if commit is None:
             raise Reply(Response(404, body.error_body(404, f"No commit found for the ref {ref}")))
@@ -532,8 +665,15 @@ class FakeGitHub(FakeVendor):
         wanted = request.arg("filter", "all")
         if wanted not in ("all", "2fa_disabled", "2fa_insecure"):
             raise self._invalid("Organization", "filter", "invalid")
+        role = request.arg("role", "all")
+        if role not in ("all", "admin", "member"):
+            raise self._invalid("Organization", "role", "invalid")
         keys = [
-            k for k, m in self.members.items() if m["state"] == "active" and (wanted == "all" or not m["two_factor"])
+            k
+            for k, m in self.members.items()
+            if m["state"] == "active"
+            and (wanted == "all" or not m["two_factor"])
+            and role in ("all", m.get("role", "member"))
         ]
         return self._paged(request, [self._user_body(k) for k in sorted(keys, key=lambda k: self.users[k]["id"])])
 
@@ -593,6 +733,19 @@ class FakeGitHub(FakeVendor):
         self.invitations.pop(key, None)
         for team in self.teams.values():
             team["members"].pop(key, None)
+
+    @route("GET", r"/orgs/(?P<org>[^/]+)/outside_collaborators")
+    def list_outside_collaborators(self, request: Request) -> Response:
+        self._org(request)
+        keys = sorted(self.outside_collaborators, key=lambda k: self.users[k]["id"])
+        return self._paged(request, [self._user_body(k) for k in keys])
+
+    @route("DELETE", r"/orgs/(?P<org>[^/]+)/outside_collaborators/(?P<username>[^/]+)")
+    def remove_outside_collaborator(self, request: Request) -> Response:
+        self._org(request)
+        user = self._user(request.params["username"])
+        self.outside_collaborators.discard(user["login"].lower())
+        return Response(204)
 
     @route("GET", r"/orgs/(?P<org>[^/]+)/invitations")
     def list_invitations(self, request: Request) -> Response:
@@ -697,6 +850,52 @@ class FakeGitHub(FakeVendor):
         sha = self._commit(repo, branch, files | {path: text}, data["message"])
         out = body.file_commit(repo["name"], path, text, branch, repo["commits"][sha])
         return Response(200 if current else 201, out)
+
+    # --- commits and packages ----------------------------------------------------------------------
+    @route("GET", OWNER_REPO + r"/commits/(?P<ref>[^/]+)")
+    def get_commit(self, request: Request) -> Response:
+        repo = self._repo(request)
+        ref = unquote(request.params["ref"])
+        sha = self._resolve(repo, ref)
+        if sha is None:
+            raise Reply(Response(422, body.error_body(422, f"No commit found for SHA: {ref}")))
+        return Response(200, body.commit(repo["name"], repo["commits"][sha], self._author(repo, sha)))
+
+    @route("GET", OWNER_REPO + r"/compare/(?P<basehead>.+)")
+    def compare(self, request: Request) -> Response:
+        repo = self._repo(request)
+        base_ref, sep, head_ref = unquote(request.params["basehead"]).partition("...")
+        base, head = self._resolve(repo, base_ref), self._resolve(repo, head_ref)
+        if not sep or base is None or head is None:
+            raise self._not_found()
+        base_line, head_line = self._ancestors(repo, base), self._ancestors(repo, head)
+        merge_base = next((sha for sha in head_line if sha in set(base_line)), base_line[-1])
+        ahead = [repo["commits"][sha] for sha in reversed(head_line[: head_line.index(merge_base)])]
+        behind = base_line.index(merge_base) if merge_base in base_line else len(base_line)
+        status = "identical" if base == head else "ahead" if not behind else "behind" if not ahead else "diverged"
+        out = body.comparison(
+            repo["name"],
+            base=repo["commits"][base],
+            merge_base=repo["commits"][merge_base],
+            status=status,
+            ahead=ahead,
+            behind=behind,
+            head_sha=head,
+            authors={
+                sha: user for sha in (base, merge_base, *(c["sha"] for c in ahead)) if (user := self._author(repo, sha))
+            },
+        )
+        return Response(200, out)
+
+    @route("GET", r"/orgs/(?P<org>[^/]+)/packages/(?P<package_type>[^/]+)/(?P<package_name>[^/]+)/versions")
+    def list_package_versions(self, request: Request) -> Response:
+        self._org(request)
+        name = unquote(request.params["package_name"])
+        package = self.packages.get(name.lower())
+        if package is None or request.params["package_type"] != "container":
+            raise Reply(Response(404, body.error_body(404, "Package not found.")))
+        items = [body.package_version(self.org, package["name"], v) for v in package["versions"]]
+        return self._paged(request, items)
 
     # --- deployments --------------------------------------------------------------------------------
     @route("GET", OWNER_REPO + r"/deployments")
@@ -836,6 +1035,90 @@ class FakeGitHub(FakeVendor):
         )
         return Response(202, {})
 
+    # --- webhook config and Actions secrets --------------------------------------------------------------
+    def hook_secret(self, hook_id: int = ORG_HOOK_ID) -> str:
+        """What GitHub signs this hook's deliveries with now (a test plays GitHub with it)."""
+        with self.lock:
+            return str(self.hooks[hook_id]["config"]["secret"])
+
+    @route("GET", HOOK + r"/config")
+    def get_hook_config(self, request: Request) -> Response:
+        config = self._hook(request)["config"]
+        return Response(200, {**config, "secret": "********" if config.get("secret") else None})
+
+    @route("PATCH", HOOK + r"/config")
+    def update_hook_config(self, request: Request) -> Response:
+        hook = self._hook(request)
+        body = request.json()
+        unknown = sorted(set(body) - {"url", "content_type", "secret", "insecure_ssl"})
+        if unknown:
+            raise self._invalid("HookConfig", unknown[0], "invalid")
+        hook["config"] = {**hook["config"], **body}
+        return Response(200, {**hook["config"], "secret": "********" if hook["config"].get("secret") else None})
+
+    def _secrets_owner(self, request: Request) -> tuple[str, str]:
+        if request.params.get("org"):
+            self._org(request)
+            return ("org", request.params["org"].lower())
+        self._repo(request)
+        return ("repo", f"{request.params['owner']}/{request.params['repo']}".lower())
+
+    def _box_key(self) -> Any:
+        from nacl.public import PrivateKey
+
+        with self.lock:
+            if getattr(self, "_actions_key", None) is None:
+                self._actions_key = PrivateKey.generate()
+            return self._actions_key
+
+    @route("GET", ACTIONS_SECRETS + r"/public-key")
+    def get_actions_public_key(self, request: Request) -> Response:
+        self._secrets_owner(request)
+        key = self._box_key().public_key
+        return Response(200, {"key_id": ACTIONS_KEY_ID, "key": base64.b64encode(bytes(key)).decode()})
+
+    @route("GET", ACTIONS_SECRETS + r"/(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+    def get_actions_secret(self, request: Request) -> Response:
+        item = self.actions_secrets.get(self._secrets_owner(request), {}).get(request.params["name"].upper())
+        if item is None:
+            raise self._not_found()
+        out = {
+            "name": request.params["name"].upper(),
+            "created_at": item["created_at"],
+            "updated_at": item["updated_at"],
+        }
+        return Response(200, out)
+
+    @route("PUT", ACTIONS_SECRETS + r"/(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+    def put_actions_secret(self, request: Request) -> Response:
+        from nacl.exceptions import CryptoError
+        from nacl.public import SealedBox
+
+        owner = self._secrets_owner(request)
+        body = request.json()
+        if body.get("key_id") != ACTIONS_KEY_ID:
+            raise self._invalid("Secret", "key_id", "invalid", "key_id does not match the current public key")
+        try:
+            value = (
+                SealedBox(self._box_key()).decrypt(base64.b64decode(str(body.get("encrypted_value") or ""))).decode()
+            )
+        except (CryptoError, binascii.Error, ValueError):
+            raise self._invalid("Secret", "encrypted_value", "invalid", "not sealed with the public key") from None
+        name = request.params["name"].upper()
+        secrets_of = self.actions_secrets.setdefault(owner, {})
+        created = name not in secrets_of
+        stamp = body_now()
+        previous = secrets_of.get(name, {})
+        secrets_of[name] = {"value": value, "created_at": previous.get("created_at", stamp), "updated_at": stamp}
+        return Response(201 if created else 204, {} if created else None)
+
+    def actions_secret(self, name: str, repo: str | None = None) -> str | None:
+        """The decrypted value a workflow run would see (tests check what CI now holds)."""
+        owner = ("repo", repo.lower()) if repo else ("org", self.org.lower())
+        with self.lock:
+            item = self.actions_secrets.get(owner, {}).get(name.upper())
+            return None if item is None else str(item["value"])
+
     # --- GitHub App -----------------------------------------------------------------------------------
     @route("POST", r"/app/installations/(?P<installation_id>\d+)/access_tokens")
     def create_installation_token(self, request: Request) -> Response:
@@ -857,6 +1140,19 @@ class FakeGitHub(FakeVendor):
             "repository_selection": "all",
         }
         return Response(201, out)
+
+
+def _hook_config(secret: str) -> dict[str, Any]:
+    return {
+        "url": "https://platform.example.com/github/webhook",
+        "content_type": "json",
+        "insecure_ssl": "0",
+        "secret": secret,
+    }
+
+
+def body_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _delivered(delivery: dict[str, Any]) -> bool:

@@ -130,6 +130,11 @@ def people(org: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         first, _, last = str(person.get("name", "")).partition(" ")
         email = str(person["email"]).lower()
         profile = {"firstName": first or email, "lastName": last or first or email, "email": email, "login": email}
+        if person.get("github") and okta.get("github_link", True):
+            # The identity directory's link to GitHub (identity.github_attribute).
+            profile["githubUsername"] = str(person["github"])
+        # More profile attributes as Okta names them (e.g. `manager`, which the access review reads).
+        profile = {**{str(k): v for k, v in (okta.get("profile") or {}).items()}, **profile}
         out.append((profile, okta))
     return out
 

@@ -3,8 +3,10 @@ given size for scale tests. The format is the one in sandbox/fixtures/org.yaml:
 
   domain, okta.groups, github.{org, teams, repos[{name, files}], outside_users},
   slack.channels, pagerduty.schedules[{name, members}], argocd.applications[...],
-  people[{name, email, github, okta: {status, groups, factors, last_login}, github_teams,
-          github_2fa (default true), slack (bool), pagerduty (bool),
+  people[{name, email, github, okta: {status, groups, factors, last_login, github_link (default
+          true: the Okta profile's githubUsername names `github`)}, github_teams,
+          github_2fa (default true), github_public_email (default true: GET /users shows the
+          email), slack (bool), pagerduty (bool),
           aws_iam_user (bool: a classic IAM user with an access key, seeded in moto)}]
 """
 

@@ -18,7 +18,13 @@ from sandbox.fakes.org import load_org
 from sandbox.intake import workflow_input
 
 REPO = "example-corp/platform-requests"
-EXTRA = [("Kim Berg", "kimb"), ("Noah Rossi", "nrossi"), ("Eva Haddad", "ehaddad")]
+EXTRA = [
+    ("Kim Berg", "kimb"),
+    ("Noah Rossi", "nrossi"),
+    ("Eva Haddad", "ehaddad"),
+    ("Ivo Stone", "istone"),
+    ("Jill Park", "jpark"),
+]
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 READS = ("/api/users.lookupByEmail", "/api/users.info")  # Slack reads are POSTs too
 
@@ -51,6 +57,8 @@ def offboarding_input(engine: LocalEngine, email: str, login: str, reason: str =
     delivery = json.loads((ROOT / "events" / "github" / "issue_opened_offboarding.json").read_text())
     delivery = copy.deepcopy(delivery)
     delivery["issue"]["number"] = next(_numbers)
+    # Filed by HR: the tests offboard approvers, and a request's filer never approves it.
+    delivery["issue"]["user"]["login"] = delivery["sender"]["login"] = "hreyes"
     fields = {"Email": email, "GitHub username": login, "Last day": "2027-03-31", "Reason": reason}
     delivery["issue"]["body"] = "\n\n".join(f"### {label}\n\n{value}" for label, value in fields.items())
     return workflow_input("offboarding", delivery, REPO, engine.vendors.fakes["github"])  # type: ignore[union-attr]
@@ -90,7 +98,7 @@ def test_a_leaver_loses_every_access_and_the_request_is_closed(engine):
     notices = fakes(engine)["slack"].state()["messages"]["#platform-notices"]
     assert any("Sam Okafor" in m["text"] and "offboarded" in m["text"] for m in notices)
     (mail,) = [m for m in fakes(engine)["sendgrid"].state()["outbox"] if m["subject"] == "Offboarding of Sam Okafor"]
-    assert mail["to"] == ["maria.lopez@example.com"]  # no manager on record: the requester hears it
+    assert mail["to"] == ["hana.reyes@example.com"]  # no manager on record: the requester hears it
     closed = issue(engine, event)
     assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
     assert "is offboarded" in closed["comments"][-1]
@@ -99,10 +107,10 @@ def test_a_leaver_loses_every_access_and_the_request_is_closed(engine):
     (decision,) = [e for e in entries if e["action"] == "approval.approved"]
     assert decision["actor"] == "dev.patel@example.com"
     entries.remove(decision)
-    # ... then every change, on Maria's request and his approval.
+    # ... then every change, on Hana's request and his approval.
     assert {e["action"] for e in entries} >= {"clear sessions", "deactivate user", "iam UpdateAccessKey"}
     assert all(e["approver"] == "dev.patel@example.com" for e in entries if "approver" in e)
-    assert all(e.get("requester") == "maria.lopez@example.com" for e in entries)
+    assert all(e.get("requester") == "hana.reyes@example.com" for e in entries)
 
 
 def test_someone_on_a_pagerduty_schedule_is_reported_not_failed(engine):
@@ -210,3 +218,32 @@ def test_a_denied_offboarding_changes_nothing(engine):
     assert execution.output["status"] == "denied"
     assert fakes(engine)["okta"].state()["users"]["maria.lopez@example.com"]["status"] == "ACTIVE"
     assert issue(engine, event)["state_reason"] == "not_planned"
+
+
+def test_a_github_account_that_is_not_the_leavers_is_refused(engine):
+    """Ivo leaves; the form names Jill's GitHub account (a typo, or worse): nothing is touched."""
+    event = offboarding_input(engine, "ivo.stone@example.com", "jpark")
+    mark = calls.mark()
+    execution = engine.run("offboarding", event)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output["status"] == "needs-info"
+    assert execution.output["problems"] == [
+        "**GitHub username** `jpark` is not ivo.stone@example.com's GitHub account "
+        "(Okta links them to `istone`); nothing will be done to it"
+    ]
+    assert "jpark" in fakes(engine)["github"].state()["members"]
+    assert fakes(engine)["okta"].state()["users"]["ivo.stone@example.com"]["status"] == "ACTIVE"
+    assert [m for m in mutations(mark) if not m.startswith("github POST /repos/")] == []
+
+
+def test_an_iam_user_named_like_the_leaver_is_not_touched(engine):
+    """A CI user happens to be called like Jill's email's local part: it is not hers (no tag)."""
+    iam = boto3.client("iam", region_name=engine.region)
+    iam.create_user(UserName="jill.park", Path="/machines/")
+    key = iam.create_access_key(UserName="jill.park")["AccessKey"]["AccessKeyId"]
+    execution = engine.run("offboarding", offboarding_input(engine, "jill.park@example.com", "jpark"))
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output["status"] == "offboarded"
+    (kept,) = iam.list_access_keys(UserName="jill.park")["AccessKeyMetadata"]
+    assert (kept["AccessKeyId"], kept["Status"]) == (key, "Active")
+    assert not any("jill.park" in e["target"] for e in audit.entries(execution.id) if e["vendor"] == "aws")

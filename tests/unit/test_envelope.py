@@ -51,7 +51,7 @@ def every_task() -> list[tuple[str, str, dict[str, Any]]]:
 
 def envelope_of(state: dict[str, Any]) -> dict[str, Any]:
     params = state.get("Parameters") or {}
-    return params["Payload"] if "Payload" in params else params
+    return params.get("Payload", params)
 
 
 def lambda_of(state: dict[str, Any]) -> str:
@@ -84,7 +84,8 @@ def test_every_task_lambda_parses_the_envelope_into_a_typed_state(workflow: str,
 
     model = getattr(handler, "envelope_state", None)
 
-    assert model is not None and issubclass(model, BaseModel), f"{spec.handler} does not wear step(Model)"
+    assert model is not None, f"{spec.handler} does not wear step(Model)"
+    assert issubclass(model, BaseModel)
     if envelope_of(state).get("token.$"):
         assert "token" in Task.model_fields
 
