@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         default="approved",
         help="how approval steps are answered (default: approved; 'ask' prompts on the terminal)",
     )
+    run.add_argument(
+        "--restore",
+        action="append",
+        default=[],
+        metavar="TARGET=minutes:N,lag:N",
+        help="DR drill: make TARGET's restore take N virtual minutes and its latest restorable point N minutes "
+        "old (sandbox/dr_scenario.py); repeatable",
+    )
 
     serve = sub.add_parser("serve", help="run the local server (executions, sandbox state)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -79,14 +87,24 @@ def _sandbox_options(parser: argparse.ArgumentParser) -> None:
         help="inject vendor failures, e.g. okta:429,count=3,retry_after_s=2 or github:500,rate=0.2 or "
         "slack:latency_ms=300,status=none (keys: status, rate, count, retry_after_s, latency_ms, match); repeatable",
     )
+    group.add_argument(
+        "--argocd",
+        action="append",
+        default=[],
+        metavar="APP=HEALTH[,phase=PHASE][,healthy_for_s=N]",
+        help="how an Argo CD application's next sync ends, e.g. orders-api-staging=Degraded, web=Missing,phase=Failed, "
+        "web=Healthy,healthy_for_s=40 (Healthy, then Degraded 40 s later); repeat it for the syncs after",
+    )
 
 
 def _sandbox_settings(args: argparse.Namespace) -> tuple[dict[str, Any] | None, list[tuple[str, Any]]]:
     """The fixture organisation and the faults the options ask for; ValueError says what is wrong."""
+    from sandbox.fakes.argocd import parse_next_sync
     from sandbox.fakes.org import generate_org, load_org
     from sandbox.fakes.vendors import parse_fault
 
-    faults = [parse_fault(text) for text in args.fault]
+    faults: list[tuple[str, Any]] = [parse_fault(text) for text in args.fault]
+    faults += [("argocd", parse_next_sync(text)) for text in args.argocd]
     try:
         org = load_org(args.org) if args.org else None
     except (OSError, TypeError) as exc:
@@ -183,6 +201,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with LocalEngine(_config_path(args), approvals=policy, org=org) as engine:
             _apply_faults(engine, faults)
+            _apply_restores(engine, args.restore)
             for number, recorded in enumerate(events):
                 event = as_input(engine, args.workflow, recorded)
                 reporter = None if args.json else HumanReporter(args.workflow, dry_run=args.dry_run)
@@ -205,8 +224,25 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if succeeded else 1
 
 
+def _apply_restores(engine: Any, specs: list[str]) -> None:
+    """`--restore TARGET=minutes:N,lag:N`: a DR target's restore on virtual time (EngineError if wrong)."""
+    from sandbox.dr_scenario import parse_restore
+    from sandbox.engine import EngineError
+
+    try:
+        for target, scenario in (parse_restore(text) for text in specs):
+            engine.dr.set(target, scenario)
+    except ValueError as exc:
+        raise EngineError(str(exc)) from None
+
+
 def _apply_faults(engine: Any, faults: list[tuple[str, Any]]) -> None:
+    from sandbox.fakes.argocd import NextSync
+
     for service, fault in faults:
+        if isinstance(fault, NextSync):  # --argocd: not a failure of the API, an outcome of a sync
+            fault.apply(engine.vendors.fakes["argocd"])
+            continue
         engine.vendors.set_faults(service, [*engine.vendors.fakes[service].faults, fault])
 
 

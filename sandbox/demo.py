@@ -1,7 +1,9 @@
 """`make demo` / `platform-automation demo`: the platform's main jobs, end to end, on one local
 stack. A new hire is onboarded from a recorded GitHub issue delivery and then offboarded, with the
 sandbox's state of that person shown after each; then an off-hours stop and the morning's start, a
-billing alarm (Slack message, PagerDuty event, approved remediation), and the DR drill."""
+billing alarm (Slack message, PagerDuty event, approved remediation), and the DR drill: a passing
+one, then one whose critical target breaches its RTO (failure, page, report); and a deploy: a
+build on main to staging, its approved promotion to production, then a Degraded one rolled back."""
 
 from __future__ import annotations
 
@@ -74,6 +76,27 @@ def _show(engine: LocalEngine, out: Any) -> None:
     print("\n".join("    " + line for line in json.dumps(state, indent=2).splitlines()), file=out)
 
 
+def _critical_breach(engine: LocalEngine, out: Any) -> bool:
+    """The DR drill again, with the critical target's restore taking 90 virtual minutes (RTO 60):
+    it must fail, page and report; the demo passes when it does."""
+    from sandbox.dr_scenario import Scenario
+
+    critical = next((t.name for t in engine.config.dr.targets if t.tier == "critical"), None)
+    if critical is None:
+        return True
+    engine.dr.set(critical, Scenario(restore_minutes=90))
+    try:
+        print(f"\n=== DR drill, {critical}'s restore taking 90 virtual minutes (expected: RTO breach, page)", file=out)
+        reporter = HumanReporter("dr_drill", dry_run=False, stream=out)
+        reporter.started()
+        execution = engine.run("dr_drill", {"targets": [critical]}, on_step=reporter.step)
+        reporter.finished(execution)
+    finally:
+        engine.dr.clear()
+    paged = any(c["service"] == "pagerduty" for c in execution.calls)
+    return execution.status == "FAILED" and execution.error == "DrillFailed" and paged
+
+
 def run_demo(config_path: str | Path, out: Any = None) -> int:
     out = out or sys.stdout
     started = time.perf_counter()
@@ -90,5 +113,12 @@ def run_demo(config_path: str | Path, out: Any = None) -> int:
         sample = "cloudwatch/billing_alarm_critical_sns.json"
         ok &= _run(engine, "cost_alarm", sample, f"billing alarm from events/{sample}", out)
         ok &= _run(engine, "dr_drill", "scheduler/dr_drill.json", "DR drill", out)
+        ok &= _critical_breach(engine, out)
+        from sandbox.demo_credentials import rotate_while_delivering
+
+        ok &= rotate_while_delivering(engine, out)
+        from sandbox.demo_deployment import deploy_promote_and_roll_back
+
+        ok &= deploy_promote_and_roll_back(engine, out)
     print(f"\ndemo {'passed' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s", file=out)
     return 0 if ok else 1

@@ -1,6 +1,8 @@
-"""Local runs of onboarding and offboarding from a recorded GitHub webhook delivery (what
-`events/github/` holds): the issue is opened in the GitHub fake, as GitHub would have it, and the
-delivery goes through the same intake code as in AWS to become the workflow's input."""
+"""Local runs from recorded deliveries, made into a workflow's input by the same code as in AWS:
+an issue delivery (`events/github/issue_*`: the issue is opened in the GitHub fake, as GitHub
+would have it) through the request intake; a workflow run or a published package
+(`events/github/workflow_run_*`, `registry_package_*`) through the deployment's trigger; a slash
+command (`events/slack/`) through the command grammar and the command worker's input."""
 
 from __future__ import annotations
 
@@ -61,6 +63,10 @@ def as_input(engine: Any, workflow: str, event: Any) -> Any:
             return workflow_input(workflow, event, engine.config.github.requests_repo, engine.vendors.fakes["github"])
         except NotARequest as exc:
             raise EngineError(str(exc)) from None
+    if isinstance(event, dict) and event.get("command") == "/platform" and isinstance(event.get("text"), str):
+        return command_input(engine, workflow, event)
+    if intake == "github_delivery" and isinstance(event, dict) and _delivery_event(event):
+        return delivery_input(engine, workflow, event)
     if (
         intake == "cloudwatch_alarm"
         and isinstance(event, dict)
@@ -76,3 +82,52 @@ def as_input(engine: Any, workflow: str, event: Any) -> Any:
             raise EngineError(f"expected one alarm in the event, found {len(normalized)}")
         return normalized[0]
     return event
+
+
+def _delivery_event(event: dict[str, Any]) -> str | None:
+    """The X-GitHub-Event a recorded delivery came with, told by its payload."""
+    for name in ("workflow_run", "registry_package"):
+        if isinstance(event.get(name), dict):
+            return name
+    return None
+
+
+def delivery_input(engine: Any, workflow: str, delivery: dict[str, Any]) -> dict[str, Any]:
+    """A workflow run or a published package, normalized as the webhook does and turned into a
+    deploy request as the DeploymentTrigger route target does."""
+    from functions.deployment.trigger import request_from
+    from sandbox.engine import EngineError
+
+    detail = normalize(Delivery(_delivery_event(delivery) or "", "local-run", delivery))
+    request, why = request_from(detail or {}, engine.config)
+    if request is None:
+        raise EngineError(f"the delivery starts no {workflow}: {why}")
+    return request
+
+
+def command_input(engine: Any, workflow: str, command: dict[str, Any]) -> dict[str, Any]:
+    """A `/platform ...` slash command (its form fields), as the command worker makes it the
+    workflow's input: who asked (the Slack fake's user), may they, and a response_url on the fake."""
+    from functions.ingress import commands
+    from functions.ingress.access import may_run
+    from functions.ingress.slack_worker import _request
+    from sandbox.engine import EngineError
+
+    try:
+        parsed = commands.parse(command["text"])
+    except commands.UsageError as exc:
+        raise EngineError(f"/platform {command['text']}: {exc}") from None
+    if commands.workflow_of(parsed.name) != workflow:
+        raise EngineError(f"/platform {parsed.name} does not start {workflow}")
+    assert engine.vendors is not None
+    slack = engine.vendors.fakes["slack"]
+    user = next((u for u in slack.users if u["id"] == command.get("user_id")), None)
+    email = user["profile"].get("email") if user else None
+    if not may_run(engine.config, parsed.name, email):
+        raise EngineError(f"{email or command.get('user_id')} may not run /platform {parsed.name} (slack.access)")
+    detail = {
+        "user_id": command.get("user_id"),
+        "channel_id": command.get("channel_id"),
+        "response_url": slack.response_url(),  # the recorded one is Slack's; answer on the fake
+    }
+    return _request(parsed.name, parsed.args, email, detail)

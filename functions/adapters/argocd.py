@@ -54,6 +54,12 @@ class ArgoApp:
     # Set from a sync's request until the controller finishes it; operationState may still show the
     # previous operation for a moment after the request.
     operation_requested: bool = False
+    health_message: str | None = None
+    # When the health last changed (status.health.lastTransitionTime): the same value on two looks
+    # means it did not change in between, however short-lived the change would have been.
+    health_since: datetime | None = None
+    operation_revision: str | None = None  # the revision the last (or running) operation syncs to
+    auto_sync: bool = False  # spec.syncPolicy.automated: Argo CD syncs a new commit by itself
 
     @property
     def operation_running(self) -> bool:
@@ -67,6 +73,16 @@ class ArgoApp:
     @property
     def healthy(self) -> bool:
         return self.settled and self.health_status == "Healthy" and self.operation_phase in (None, "Succeeded")
+
+    def synced_at(self, revision: str) -> bool:
+        """Synced, by a finished operation, to `revision` (a commit sha, or its leading part)."""
+        current = self.revision or ""
+        return (
+            self.sync_status == "Synced"
+            and not self.operation_running
+            and bool(current)
+            and (current.startswith(revision) or revision.startswith(current))
+        )
 
     @property
     def previous(self) -> Deployed | None:
@@ -155,13 +171,20 @@ def _app(data: Mapping[str, Any]) -> ArgoApp:
         Deployed(int(h.get("id", 0)), str(h.get("revision", "")), _time(h.get("deployedAt")))
         for h in status.get("history") or []
     )
+    health = status.get("health") or {}
+    requested = ((data.get("operation") or {}).get("sync") or {}).get("revision")
+    ran = ((operation.get("operation") or {}).get("sync") or {}).get("revision")
     return ArgoApp(
         name=str((data.get("metadata") or {}).get("name", "")),
         sync_status=str(sync.get("status") or "Unknown"),
-        health_status=str((status.get("health") or {}).get("status") or "Unknown"),
+        health_status=str(health.get("status") or "Unknown"),
         revision=sync.get("revision"),
         operation_phase=operation.get("phase"),
         operation_message=operation.get("message"),
         history=history,
         operation_requested=bool(data.get("operation")),
+        health_message=health.get("message") or None,
+        health_since=_time(health.get("lastTransitionTime")),
+        operation_revision=requested or ran,
+        auto_sync=bool(((data.get("spec") or {}).get("syncPolicy") or {}).get("automated")),
     )

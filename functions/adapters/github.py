@@ -1,5 +1,6 @@
-"""GitHub: issues, users, org membership and invitations, teams, repository contents, deployments
-and webhook deliveries, over GitHub's REST API (version 2022-11-28).
+"""GitHub: issues, users, org membership and invitations, teams, repository contents, commits and
+comparisons, container package versions, deployments and webhook deliveries, over GitHub's REST
+API (version 2022-11-28).
 
 Client: httpx through the shared RestClient, not an SDK. PyGithub takes 0.88 s to import here
 and githubkit fails to import beside hishel 2.0, while RestClient (0.17 s) already gives the one
@@ -164,6 +165,39 @@ class DeploymentStatus:
     environment_url: str | None
     log_url: str | None
     description: str | None
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    message: str
+    author: str | None  # the GitHub login, when the commit's email belongs to an account
+    html_url: str
+
+    @property
+    def title(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`base...head`: `status` is "ahead" (head has commits base lacks), "behind", "identical" or
+    "diverged"; `commits` are head's commits since their merge base, oldest first (GitHub lists
+    at most 250)."""
+
+    status: str
+    ahead_by: int
+    behind_by: int
+    commits: tuple[Commit, ...]
+    html_url: str
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    id: int
+    name: str  # a container image's digest
+    tags: tuple[str, ...]
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -415,6 +449,19 @@ class GitHub:
         members = self._pages("list org members", f"/orgs/{_seg(org)}/members", {"filter": filter})
         return [_user(m) for m in members]
 
+    def list_admins(self, org: str) -> list[GitHubUser]:
+        """The org's owners (`role=admin`)."""
+        return [_user(m) for m in self._pages("list org owners", f"/orgs/{_seg(org)}/members", {"role": "admin"})]
+
+    def list_outside_collaborators(self, org: str) -> list[GitHubUser]:
+        """People with access to one of the org's repositories who are not members."""
+        return [_user(m) for m in self._pages("list outside collaborators", f"/orgs/{_seg(org)}/outside_collaborators")]
+
+    def remove_outside_collaborator(self, org: str, username: str) -> bool:
+        """Removes them from every repository of the org; False when they were not one."""
+        path = f"/orgs/{_seg(org)}/outside_collaborators/{_seg(username)}"
+        return self._rest.request("remove outside collaborator", "DELETE", path, ok=(404,)).status_code != 404
+
     def list_invitations(self, org: str) -> list[Invitation]:
         return [
             Invitation(
@@ -510,6 +557,41 @@ class GitHub:
                     raise
         return None  # unreachable: the last attempt returns or raises
 
+    # --- commits and packages ---------------------------------------------------------------------------
+    def get_commit(self, repo: str, ref: str) -> Commit | None:
+        """The commit a branch, tag or (short) sha names; None when it names none."""
+        path = f"{_repo_path(repo)}/commits/{_seg(ref)}"
+        response = self._rest.request("get commit", "GET", path, params={"per_page": 1}, ok=(404, 422))
+        return None if response.status_code in (404, 422) else _commit(response.json())
+
+    def compare(self, repo: str, base: str, head: str) -> Comparison:
+        """What `head` has that `base` lacks (and the other way round, in `behind_by`)."""
+        path = f"{_repo_path(repo)}/compare/{_seg(base)}...{_seg(head)}"
+        data = self._rest.json("compare commits", "GET", path, params={"per_page": 100})
+        return Comparison(
+            status=str(data["status"]),
+            ahead_by=int(data["ahead_by"]),
+            behind_by=int(data["behind_by"]),
+            commits=tuple(_commit(c) for c in data.get("commits") or []),
+            html_url=str(data["html_url"]),
+        )
+
+    def find_container_version(self, org: str, package: str, tag: str) -> PackageVersion | None:
+        """The version of an organisation's container package (ghcr.io/<org>/<package>) that carries
+        `tag`; None when no version does (or there is no such package). Newest versions come first,
+        so a recent tag is found on the first page."""
+        path = f"/orgs/{_seg(org)}/packages/container/{_seg(package)}/versions"
+        try:
+            for item in self._pages("list package versions", path, {"state": "active"}):
+                version = _package_version(item)
+                if tag in version.tags:
+                    return version
+        except VendorError as error:
+            if error.status == 404:
+                return None
+            raise
+        return None
+
     # --- deployments ------------------------------------------------------------------------------------
     def create_deployment(
         self,
@@ -522,6 +604,7 @@ class GitHub:
         task: str = "deploy",
         auto_merge: bool = False,
         required_contexts: Sequence[str] | None = None,
+        production_environment: bool | None = None,
     ) -> Deployment:
         """`auto_merge` is off by default: deploying an exact ref must not merge branches as a side
         effect. `required_contexts` None lets GitHub check all commit statuses first."""
@@ -536,6 +619,8 @@ class GitHub:
             body["description"] = description
         if required_contexts is not None:
             body["required_contexts"] = list(required_contexts)
+        if production_environment is not None:
+            body["production_environment"] = production_environment
         data = self._rest.json("create deployment", "POST", f"{_repo_path(repo)}/deployments", json=body)
         if "id" not in data:  # 202: GitHub merged the default branch in first and created nothing
             raise VendorError(VENDOR, "create deployment", 202, str(data.get("message", "no deployment created")))
@@ -551,8 +636,13 @@ class GitHub:
         log_url: str | None = None,
         description: str | None = None,
         environment: str | None = None,
+        auto_inactive: bool | None = None,
     ) -> DeploymentStatus:
+        """`auto_inactive` False: GitHub leaves earlier deployments of the environment as they are
+        (by default a success marks the non-production ones inactive)."""
         body: dict[str, Any] = {"state": state}
+        if auto_inactive is not None:
+            body["auto_inactive"] = auto_inactive
         optional = {
             "environment_url": environment_url,
             "log_url": log_url,
@@ -562,15 +652,12 @@ class GitHub:
         body |= {k: v for k, v in optional.items() if v is not None}
         path = f"{_repo_path(repo)}/deployments/{deployment_id}/statuses"
         data = self._rest.json("create deployment status", "POST", path, json=body)
-        return DeploymentStatus(
-            id=int(data["id"]),
-            deployment_id=deployment_id,
-            state=str(data["state"]),
-            environment=data.get("environment"),
-            environment_url=data.get("environment_url") or None,
-            log_url=data.get("log_url") or data.get("target_url") or None,
-            description=data.get("description"),
-        )
+        return _deployment_status(deployment_id, data)
+
+    def list_deployment_statuses(self, repo: str, deployment_id: int) -> list[DeploymentStatus]:
+        """Newest first, as GitHub lists them."""
+        path = f"{_repo_path(repo)}/deployments/{deployment_id}/statuses"
+        return [_deployment_status(deployment_id, s) for s in self._pages("list deployment statuses", path)]
 
     def list_deployments(
         self,
@@ -702,6 +789,38 @@ def _deployment(repo: str, data: Mapping[str, Any]) -> Deployment:
         task=str(data.get("task", "deploy")),
         description=data.get("description"),
         payload=data.get("payload") or {},
+        created_at=_parse_time(data["created_at"]),
+    )
+
+
+def _deployment_status(deployment_id: int, data: Mapping[str, Any]) -> DeploymentStatus:
+    return DeploymentStatus(
+        id=int(data["id"]),
+        deployment_id=deployment_id,
+        state=str(data["state"]),
+        environment=data.get("environment"),
+        environment_url=data.get("environment_url") or None,
+        log_url=data.get("log_url") or data.get("target_url") or None,
+        description=data.get("description"),
+    )
+
+
+def _commit(data: Mapping[str, Any]) -> Commit:
+    detail = data.get("commit") or {}
+    return Commit(
+        sha=str(data["sha"]),
+        message=str(detail.get("message") or ""),
+        author=_login(data.get("author")),
+        html_url=str(data.get("html_url") or ""),
+    )
+
+
+def _package_version(data: Mapping[str, Any]) -> PackageVersion:
+    container = (data.get("metadata") or {}).get("container") or {}
+    return PackageVersion(
+        id=int(data["id"]),
+        name=str(data["name"]),
+        tags=tuple(str(t) for t in container.get("tags") or []),
         created_at=_parse_time(data["created_at"]),
     )
 

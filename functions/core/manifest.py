@@ -116,7 +116,10 @@ class Workflow(Component):
     # be in the form its source delivers it (a GitHub delivery, a CloudWatch alarm); `intake` names
     # how that becomes the input.
     samples: tuple[str, ...] = ()
-    intake: str = ""  # "github_issue" | "cloudwatch_alarm" | "": what the samples need first
+    # "github_issue" | "cloudwatch_alarm" | "github_delivery" (a workflow run or a published package,
+    # through the deployment's trigger) | "": what the samples need first. A `/platform` slash command
+    # sample (events/slack/) goes through the command grammar whatever this says.
+    intake: str = ""
     # Workflows whose samples set the stage for these (the leaver an offboarding sample names is
     # the joiner of onboarding's); the meta-test runs theirs first on the same local stack.
     samples_after: tuple[str, ...] = ()

@@ -329,6 +329,86 @@ def file_commit(repo: str, path: str, text: str, branch: str, commit: dict[str, 
     }
 
 
+def commit(repo: str, item: dict[str, Any], author: dict[str, Any] | None) -> dict[str, Any]:
+    """GET /repos/{owner}/{repo}/commits/{ref}: a `commit` (without its files)."""
+    sha = item["sha"]
+    login = author["login"] if author else "platform-automation[bot]"
+    person = {
+        "name": item.get("author_name") or login,
+        "email": f"{login}@users.noreply.github.com",
+        "date": item["date"],
+    }
+    user = simple_user(author["login"], author["id"], author.get("type", "User")) if author else None
+    parents = [item["parent"]] if item["parent"] else []
+    return {
+        "url": f"{API}/repos/{repo}/commits/{sha}",
+        "sha": sha,
+        "node_id": base64.b64encode(f"06:Commit{sha}".encode()).decode(),
+        "html_url": f"{WEB}/{repo}/commit/{sha}",
+        "comments_url": f"{API}/repos/{repo}/commits/{sha}/comments",
+        "commit": {
+            "url": f"{API}/repos/{repo}/git/commits/{sha}",
+            "author": person,
+            "committer": person,
+            "message": item["message"],
+            "comment_count": 0,
+            "tree": {"sha": item["tree"], "url": f"{API}/repos/{repo}/git/trees/{item['tree']}"},
+        },
+        "author": user,
+        "committer": user,
+        "parents": [
+            {"sha": p, "url": f"{API}/repos/{repo}/commits/{p}", "html_url": f"{WEB}/{repo}/commit/{p}"}
+            for p in parents
+        ],
+    }
+
+
+def comparison(
+    repo: str,
+    *,
+    base: dict[str, Any],
+    merge_base: dict[str, Any],
+    status: str,
+    ahead: list[dict[str, Any]],
+    behind: int,
+    head_sha: str,
+    authors: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """GET /repos/{owner}/{repo}/compare/{basehead}: a `commit-comparison` (`ahead` oldest first)."""
+    spec = f"{base['sha'][:12]}...{head_sha[:12]}"
+    owner = repo.split("/", 1)[0]
+    return {
+        "url": f"{API}/repos/{repo}/compare/{spec}",
+        "html_url": f"{WEB}/{repo}/compare/{spec}",
+        "permalink_url": f"{WEB}/{repo}/compare/{owner}:{base['sha'][:7]}...{owner}:{head_sha[:7]}",
+        "diff_url": f"{WEB}/{repo}/compare/{spec}.diff",
+        "patch_url": f"{WEB}/{repo}/compare/{spec}.patch",
+        "base_commit": commit(repo, base, authors.get(base["sha"])),
+        "merge_base_commit": commit(repo, merge_base, authors.get(merge_base["sha"])),
+        "status": status,
+        "ahead_by": len(ahead),
+        "behind_by": behind,
+        "total_commits": len(ahead),
+        "commits": [commit(repo, c, authors.get(c["sha"])) for c in ahead[-250:]],
+        "files": [],
+    }
+
+
+def package_version(org: str, package: str, item: dict[str, Any]) -> dict[str, Any]:
+    """GET /orgs/{org}/packages/container/{package_name}/versions: a container `package-version`."""
+    url = f"{API}/orgs/{org}/packages/container/{package}/versions/{item['id']}"
+    return {
+        "id": item["id"],
+        "name": item["digest"],
+        "url": url,
+        "package_html_url": f"{WEB}/orgs/{org}/packages/container/package/{package}",
+        "html_url": f"{WEB}/orgs/{org}/packages/container/{package}/{item['id']}",
+        "created_at": item["created_at"],
+        "updated_at": item["created_at"],
+        "metadata": {"package_type": "container", "container": {"tags": list(item["tags"])}},
+    }
+
+
 def deployment(repo: str, item: dict[str, Any], creator: dict[str, Any]) -> dict[str, Any]:
     url = f"{API}/repos/{repo}/deployments/{item['id']}"
     return {

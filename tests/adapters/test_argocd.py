@@ -4,6 +4,7 @@ and the grpc-gateway errors mapped to VendorError."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from functions.adapters.retry import RetryPolicy
 from functions.core.config import PlatformConfig
 from sandbox import calls
 from sandbox.fakes import credentials
-from sandbox.fakes.argocd import FakeArgoCd
+from sandbox.fakes.argocd import FakeArgoCd, NextSync, parse_next_sync
 from sandbox.fakes.base import Fault
 
 POLICY = RetryPolicy(max_attempts=4, base_s=0.5, cap_s=8.0, budget_s=60.0, jitter=lambda: 1.0)
@@ -34,6 +35,7 @@ def server() -> Iterator[FakeArgoCd]:
 @pytest.fixture
 def fake(server: FakeArgoCd, org) -> FakeArgoCd:
     server.reseed(org)
+    server.polls_to_complete = 1  # the fixture's apps roll out over virtual time; these tests step by polls
     return server
 
 
@@ -56,7 +58,7 @@ def test_get_application_reads_sync_health_revision_and_history(argo: ArgoCd):
     assert [(h.id, h.revision) for h in app.history] == [(0, "1.4.0")]
     assert app.history[0].deployed_at is not None
     assert app.previous is None
-    assert [a.name for a in argo.list_applications()] == ["web"]
+    assert [a.name for a in argo.list_applications()] == ["orders-api-production", "orders-api-staging", "web"]
 
 
 def test_a_sync_runs_then_succeeds_and_records_history(argo: ArgoCd, fake: FakeArgoCd):
@@ -209,7 +211,7 @@ def test_from_config_reads_the_token_and_the_url(fake: FakeArgoCd, example_data,
     monkeypatch.setattr(secrets_module, "get_secret", lambda name, vendor: {"token": credentials.ARGOCD_TOKEN})
     assert ArgoCd.from_config(config).get_application("web").healthy
 
-    del example_data["argocd"]
+    del example_data["argocd"], example_data["services"]  # services need argocd
     with pytest.raises(VendorError, match="no argocd section"):
         ArgoCd.from_config(PlatformConfig.model_validate(example_data))
 
@@ -218,3 +220,91 @@ def test_a_request_without_a_session_is_refused_like_argo_does(fake: FakeArgoCd)
     response = httpx.get(f"{fake.url}/api/v1/applications/web", timeout=5)
     assert response.status_code == 401
     assert response.json() == {"error": "no session information", "code": 16, "message": "no session information"}
+
+
+# --- over virtual time, as the local engine runs it ----------------------------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def timed(server: FakeArgoCd, org) -> tuple[FakeArgoCd, Clock]:
+    server.reseed(org)
+    assert server.polls_to_complete is None  # the fixture organisation's argocd.progress
+    clock = Clock()
+    server.clock = clock
+    return server, clock
+
+
+def test_a_sync_applies_then_turns_healthy_over_time_and_health_has_its_transition_time(argo: ArgoCd, timed):
+    _, clock = timed
+    started = argo.sync("orders-api-staging", "c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ffe")
+    assert (started.operation_running, started.health_status) == (True, "Progressing")
+    clock.now += 4
+    assert argo.get_application("orders-api-staging").operation_running
+    clock.now += 2  # applied at 5 s: Synced at the revision, still rolling out
+    applied = argo.get_application("orders-api-staging")
+    assert (applied.operation_phase, applied.sync_status, applied.health_status) == (
+        "Succeeded",
+        "Synced",
+        "Progressing",
+    )
+    assert applied.synced_at("c0ffee0")
+    assert not applied.healthy
+    assert "rollout" in (applied.health_message or "")
+    clock.now += 30
+    ready = argo.get_application("orders-api-staging")
+    assert ready.healthy
+    assert ready.health_since == datetime.fromtimestamp(1_800_000_030, UTC)
+    assert ready.operation_revision == "c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ffe"
+    again = argo.get_application("orders-api-staging")
+    assert again.health_since == ready.health_since  # nothing moved: the same transition time
+
+
+def test_a_queued_outcome_can_turn_healthy_then_degraded_and_the_next_one_is_healthy(argo: ArgoCd, timed):
+    fake, clock = timed
+    fake.set_next_sync("orders-api-staging", "Healthy", healthy_for_s=20)
+    fake.set_next_sync("orders-api-staging", "Missing", "Failed")
+    assert [o["health"] for o in fake.next_syncs("orders-api-staging")] == ["Healthy", "Missing"]
+    argo.sync("orders-api-staging", "aaaaaaa")
+    clock.now += 31
+    assert argo.get_application("orders-api-staging").health_status == "Healthy"
+    clock.now += 20
+    flapped = argo.get_application("orders-api-staging")
+    assert (flapped.health_status, flapped.sync_status) == ("Degraded", "Synced")
+    argo.sync("orders-api-staging", "bbbbbbb")
+    clock.now += 6
+    failed = argo.get_application("orders-api-staging")
+    assert (failed.operation_phase, failed.sync_status, failed.health_status) == ("Failed", "OutOfSync", "Missing")
+    assert failed.revision == "aaaaaaa"
+    argo.sync("orders-api-staging", "ccccccc")
+    clock.now += 31
+    assert argo.get_application("orders-api-staging").healthy
+
+
+def test_an_auto_synced_app_says_so(argo: ArgoCd, fake: FakeArgoCd):
+    fake.add_application("auto", automated=True)
+    assert argo.get_application("auto").auto_sync
+    assert not argo.get_application("web").auto_sync
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("web=Degraded", NextSync("web", "Degraded")),
+        ("web=Missing,phase=Failed", NextSync("web", "Missing", "Failed")),
+        ("web=Healthy,healthy_for_s=40", NextSync("web", "Healthy", healthy_for_s=40.0)),
+    ],
+)
+def test_the_cli_form_of_a_next_sync(text, expected):
+    assert parse_next_sync(text) == expected
+
+
+@pytest.mark.parametrize("text", ["web", "web=", "web=Sick", "web=Degraded,phase=Done", "web=Degraded,colour"])
+def test_a_bad_next_sync_says_what_is_wrong(text):
+    with pytest.raises(ValueError, match="--argocd"):
+        parse_next_sync(text)
