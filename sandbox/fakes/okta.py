@@ -575,6 +575,20 @@ class FakeOkta(FakeVendor):
         group["lastMembershipUpdated"] = timestamp()
         self.changed.add(user["id"])
 
+    @route("GET", r"/api/v1/groups/(?P<groupId>[^/]+)/users")
+    def list_group_users(self, request: Request) -> Response:
+        self._require(request, "okta.groups.read")
+        group = self.groups.get(request.params["groupId"])
+        if group is None:
+            raise Reply(
+                okta_error(404, "E0000007", f"Not found: Resource not found: {request.params['groupId']} (UserGroup)")
+            )
+        members = [u for u in self.order if u in self.members[group["id"]]]
+        path = f"/api/v1/groups/{group['id']}/users"
+        return self._page(
+            request, order=members, records=self.users, predicate=lambda _user: True, page_max=1000, path=path
+        )
+
     @route("PUT", r"/api/v1/groups/(?P<groupId>[^/]+)/users/(?P<userId>[^/]+)")
     def add_member(self, request: Request) -> Response:
         group, user = self._membership(request)

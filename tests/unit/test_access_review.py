@@ -1,0 +1,122 @@
+"""The access review's rules on a hand-made snapshot: no vendor, no AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.access_review.findings import find
+from functions.access_review.snapshot import Snapshot
+from functions.core.config import PlatformConfig, load_config
+from sandbox.engine import DEFAULT_CONFIG
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def _config(**review: Any) -> PlatformConfig:
+    config = load_config(DEFAULT_CONFIG)
+    return config.model_copy(update={"access_review": config.access_review.model_copy(update=review)})
+
+
+def _okta(
+    uid: str, email: str, *, status: str = "ACTIVE", last_login: str = "2026-11-20T00:00:00+00:00", **profile: Any
+) -> dict[str, Any]:
+    return {
+        "kind": "user",
+        "id": uid,
+        "email": email,
+        "status": status,
+        "created": "2024-01-01T00:00:00+00:00",
+        "last_login": last_login,
+        "profile": profile,
+        "first_name": email.split(".", maxsplit=1)[0],
+        "last_name": "",
+    }
+
+
+def _snapshot(**systems: list[dict[str, Any]]) -> Snapshot:
+    base = {
+        "okta": [
+            _okta("u1", "maria.lopez@example.com", githubUsername="mlopez"),
+            _okta("u2", "dev.patel@example.com", githubUsername="devpatel"),
+            {"kind": "group", "id": "g1", "name": "Engineering", "members": ["u1", "u2"]},
+            {"kind": "group", "id": "g2", "name": "Platform", "members": ["u1", "u2"]},
+        ],
+        "slack": [
+            {"kind": "user", "id": "U1", "email": "maria.lopez@example.com", "deleted": False, "is_bot": False},
+            {"kind": "user", "id": "U2", "email": "dev.patel@example.com", "deleted": False, "is_bot": False},
+        ],
+    }
+    for system, records in systems.items():
+        base[system] = base.get(system, []) + records
+    return Snapshot(base)
+
+
+def _kinds(found: list[Any]) -> list[tuple[str, str, str]]:
+    return sorted((f.kind, f.account, f.grant) for f in found)
+
+
+def test_an_old_or_unused_iam_key_and_an_unused_password_are_stale() -> None:
+    iam = [
+        {
+            "kind": "user",
+            "name": "maria",
+            "owner": "maria.lopez@example.com",
+            "created": "2024-01-01T00:00:00+00:00",
+            "password_enabled": True,
+            "password_last_used": "2026-01-01T00:00:00+00:00",
+            "mfa_active": True,
+            "keys": [
+                {"slot": 1, "active": True, "last_rotated": "2025-01-01T00:00:00+00:00", "last_used": None},
+                {"slot": 2, "active": False, "last_rotated": "2020-01-01T00:00:00+00:00", "last_used": None},
+            ],
+        }
+    ]
+    found = find(_config(), _snapshot(iam=iam), NOW)
+    stale = [f for f in found if f.kind == "stale_credential"]
+    assert [f.grant for f in stale] == ["IAM user maria access key 1", "IAM user maria console password"]
+    assert stale[0].action == {"op": "iam.deactivate_keys", "user": "maria", "created": "2025-01-01T00:00:00+00:00"}
+    assert stale[0].reviewer == "dev.patel@example.com"  # Maria's team's other approver, never Maria
+
+
+def test_a_named_team_explains_okta_groups_and_too_many_owners_is_a_finding() -> None:
+    okta = [
+        _okta("u3", "ivy.drift@example.com", githubUsername="ivyd", team="product", manager="dev.patel@example.com"),
+        {"kind": "group", "id": "g3", "name": "Product", "members": ["u3"]},
+    ]
+    okta[0]["id"] = "u3"
+    snap = _snapshot(okta=okta)
+    snap.systems["okta"][2]["members"].append("u3")  # Engineering
+    snap.systems["okta"][3]["members"].append("u3")  # Platform: not the product team's
+    github = [{"kind": "member", "login": login, "role": "admin", "two_factor": True} for login in ("mlopez", "ivyd")]
+    snap.systems["github"] = github
+    found = find(_config(max_org_owners=1), snap, NOW)
+    assert ("drift", "okta:u3", "Okta group Platform") in _kinds(found)
+    owners = [f for f in found if f.kind == "too_many_owners"]
+    assert len(owners) == 2
+    assert all(f.suggested == "keep" for f in owners)
+    ivy = next(f for f in found if f.kind == "drift")
+    assert ivy.reviewer == "dev.patel@example.com"  # the manager in her Okta profile
+
+
+def test_a_rule_left_out_of_the_configuration_finds_nothing() -> None:
+    github = [{"kind": "member", "login": "ghost", "role": "member", "two_factor": False}]
+    assert [f.kind for f in find(_config(), _snapshot(github=github), NOW)] == ["orphaned"]
+    assert find(_config(rules=["inactive"]), _snapshot(github=github), NOW) == []
+
+
+def test_a_manager_who_is_the_subject_is_skipped() -> None:
+    okta = [
+        _okta(
+            "u1",
+            "maria.lopez@example.com",
+            githubUsername="mlopez",
+            manager="maria.lopez@example.com",
+            last_login="2025-01-01T00:00:00+00:00",
+        )
+    ]
+    snap = _snapshot()
+    snap.systems["okta"][0] = okta[0]
+    found = [f for f in find(_config(), snap, NOW) if f.kind == "inactive"]
+    assert found
+    assert found[0].reviewer == "dev.patel@example.com"
