@@ -14,7 +14,9 @@ from functions.core.config import PlatformConfig
 def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> None:
     center = config.aws.identity_center
     sso = boto3.client("sso-admin", region_name=region)
-    for name in sorted({a.permission_set for team in config.teams.values() for a in team.aws_access}):
+    sets = {a.permission_set for team in config.teams.values() for a in team.aws_access}
+    sets |= {g.aws.permission_set for g in config.jit.grants.values() if g.aws is not None}  # just-in-time grants
+    for name in sorted(sets):
         sso.create_permission_set(Name=name, InstanceArn=center.instance_arn, Description=f"{name} (sandbox)")
     store = boto3.client("identitystore", region_name=region)
     for name in sorted({g for team in config.teams.values() for g in team.aws_groups}):
@@ -35,3 +37,6 @@ def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> Non
             user = person["email"].split("@", 1)[0]
             iam.create_user(UserName=user, Tags=[{"Key": "email", "Value": person["email"]}])
             iam.create_access_key(UserName=user)
+    from sandbox.seed_deploy import seed_images
+
+    seed_images(org)  # the ECR images the organisation's services were built into
