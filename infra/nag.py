@@ -30,7 +30,9 @@ class Wildcard:
     reason: str
 
 
-_ACCOUNT = r"arn:<AWS::Partition>:[a-z0-9-]+:(<AWS::Region>|[a-z0-9-]*):(<AWS::AccountId>)?:"
+# The partition is a token in an environment-agnostic stack and `aws` once cdk.json names a region.
+_PARTITION = r"(<AWS::Partition>|aws(-[a-z]+)*)"
+_ACCOUNT = r"arn:" + _PARTITION + r":[a-z0-9-]+:(<AWS::Region>|[a-z0-9-]*):(<AWS::AccountId>)?:"
 _LAMBDA = r"<[A-Za-z0-9]+\.Arn>|(PlatformAutomation[A-Za-z0-9]*:)?ExportsOutputFnGetAtt[A-Za-z0-9]+Arn[A-Za-z0-9]+"
 
 WILDCARDS: tuple[Wildcard, ...] = (
@@ -73,7 +75,7 @@ WILDCARDS: tuple[Wildcard, ...] = (
         "narrowed by conditions on the off_hours tag and its opt-out tag (ids are not known at synth).",
     ),
     Wildcard(
-        r"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/\*",
+        r"Resource::arn:" + _PARTITION + r":iam::<AWS::AccountId>:user/\*",
         "IAM users of people the platform manages: narrowed by a condition on identity.iam_email_tag "
         "(an organisation email), with the machine users and protected users denied outright.",
     ),
@@ -124,6 +126,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "iam:ListUsers": "Listing IAM users: no resource-level permissions",
     "iam:GenerateCredentialReport": "The credential report: no resource-level permissions",
     "iam:GetCredentialReport": "The credential report: no resource-level permissions",
+    "identitystore:ListUsers": "The access review lists the identity store's users: the store is the configured "
+    "one and listing takes no narrower resource",
+    "cloudtrail:LookupEvents": "The just-in-time access summary reads a session's event history: no "
+    "resource-level permissions",
 }
 
 

@@ -123,6 +123,7 @@ def install() -> None:
     # host's naive local time instead.
     from datetime import UTC, datetime
 
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp
 
     def _virtual_seconds(self: Any, env: Any) -> int:
@@ -130,7 +131,7 @@ def install() -> None:
         text = env.stack.pop()
         moment = self._from_timestamp_string(timestamp=text)
         if moment is None:
-            raise timestamp.FailureEventException(self._create_failure_event(env, text))
+            raise FailureEventException(self._create_failure_event(env, text))
         return int(moment.replace(tzinfo=UTC).timestamp() - now())
 
     timestamp.Timestamp._get_wait_seconds = _virtual_seconds  # type: ignore[method-assign]

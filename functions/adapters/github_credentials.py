@@ -67,7 +67,5 @@ class GitHubCredentials:
         self._rest.request("set actions secret", "PUT", f"{target.path}/{quote(name, safe='')}", json=body)
 
     def secret_updated_at(self, target: ActionsTarget, name: str) -> str | None:
-        response = self._rest.request(
-            "get actions secret", "GET", f"{target.path}/{quote(name, safe='')}", ok=(404,)
-        )
+        response = self._rest.request("get actions secret", "GET", f"{target.path}/{quote(name, safe='')}", ok=(404,))
         return None if response.status_code == 404 else str(response.json().get("updated_at"))

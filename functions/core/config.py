@@ -349,23 +349,10 @@ class JitGrant(_Model):
         return self
 
 
-class JitHours(_Model):
-    """When one approver is enough (in schedules.timezone); outside, a second approver decides too."""
-
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
-    )
-    start_hour: int = Field(default=9, ge=0, le=23)
-    end_hour: int = Field(default=18, ge=1, le=24)
-
-
 class JitSettings(_Model):
     grants: dict[Slug, JitGrant] = Field(default_factory=dict, description="What may be asked for, by name")
     approval_timeout_minutes: int = Field(default=30, ge=1, le=1440)
     reminder_minutes: int = Field(default=10, ge=1, le=120, description="The reminder comes this long before expiry")
-    single_approver_hours: JitHours | None = Field(
-        default=None, description="When one approver is enough; outside, a second one must approve too. None: always"
-    )
     channel: Channel | None = Field(
         default=None, description="Where requests are asked; default slack.channels.approvals"
     )

@@ -170,6 +170,8 @@ def test_list_users_leaves_deprovisioned_out_unless_filtered(okta: Okta):
         "maria.lopez@example.com",
         "dev.patel@example.com",
         "sam.okafor@example.com",
+        "hana.reyes@example.com",
+        "ivy.drift@example.com",
     ]
     gone = okta.list_users(filter='status eq "DEPROVISIONED"')
     assert [(u.login, u.status) for u in gone] == [("lee.former@example.com", "DEPROVISIONED")]
@@ -181,11 +183,18 @@ def test_list_users_follows_the_link_header_across_pages(fake: FakeOkta):
     mark = calls.mark()
     with Okta(fake.url, api_token=credentials.OKTA_API_TOKEN, policy=POLICY, page_size=2) as okta:
         active = okta.list_users(filter='status eq "ACTIVE"')
-    assert [u.login for u in active] == ["maria.lopez@example.com", "dev.patel@example.com", "sam.okafor@example.com"]
+    assert [u.login for u in active] == [
+        "maria.lopez@example.com",
+        "dev.patel@example.com",
+        "sam.okafor@example.com",
+        "hana.reyes@example.com",
+        "ivy.drift@example.com",
+    ]
     pages = [c["query"] for c in okta_calls(mark)]
     assert pages == [
         {"filter": 'status eq "ACTIVE"', "limit": "2"},
         {"filter": 'status eq "ACTIVE"', "after": active[1].id, "limit": "2"},
+        {"filter": 'status eq "ACTIVE"', "after": active[3].id, "limit": "2"},
     ]
 
 
@@ -258,7 +267,7 @@ def test_private_key_service_app_gets_one_token_and_uses_it_as_bearer(fake: Fake
     with service_app(fake) as okta:
         dev = okta.get_user("dev.patel@example.com")
         okta.add_to_group(okta.find_group("Finance").id, dev.id)  # type: ignore[union-attr]
-        assert len(okta.list_users()) == 3
+        assert len(okta.list_users()) == 5  # the fixture's active people
     sent = okta_calls(mark)
     assert [c["path"] for c in sent if c["path"] == "/oauth2/v1/token"] == ["/oauth2/v1/token"]
     token_call = sent[0]

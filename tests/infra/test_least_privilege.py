@@ -351,3 +351,14 @@ def test_execution_data_and_the_timeout_follow_the_configuration(protected: Any)
         assert machine["Properties"]["LoggingConfiguration"]["IncludeExecutionData"] is True
         definition = json.loads(machine["Properties"]["DefinitionString"])
         assert definition["TimeoutSeconds"] == (12 if workflow == "offboarding" else 744) * 3600
+
+
+@pytest.mark.parametrize("partition", ["<AWS::Partition>", "aws"], ids=["agnostic", "region-in-cdk-json"])
+def test_a_listed_wildcard_is_listed_whatever_the_partition_looks_like(partition: str) -> None:
+    """`make synth` names the region (cdk.json), so CDK writes the partition as `aws`, not a token."""
+    for resource in (
+        f"arn:{partition}:dynamodb:eu-west-1:<AWS::AccountId>:table/drill-*",
+        f"arn:{partition}:iam::<AWS::AccountId>:user/*",
+        f"arn:{partition}:states:eu-west-1:<AWS::AccountId>:execution:PlatformAutomation-onboarding:*",
+    ):
+        assert nag.reason_for(nag.Finding(f"Resource::{resource}", ())) is not None, resource

@@ -57,7 +57,6 @@ def test_good_commands(text, name, args):
         ("launch rockets", None, "unknown sub-command `launch`"),
         ("status", "status", "expected 1 argument(s), got 0"),
         ("status a b", "status", "expected 1 argument(s), got 2"),
-        ("access-review", None, "unknown sub-command `access-review`"),  # no such workflow yet
         ("drill ../etc", "drill", "is not a valid target"),
         ("onboard email=jane@example.com", "onboard", "missing name, github, team, manager, start"),
         (ONBOARD.replace("email=jane.doe@example.com", "email=jane"), "onboard", "`email=jane` is not valid"),

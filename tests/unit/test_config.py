@@ -28,9 +28,9 @@ def test_the_example_config_validates() -> None:
 
     assert isinstance(config, PlatformConfig)
     assert config.aws.region == "eu-west-1"
-    assert [t.name for t in config.dr.targets] == ["orders", "customers"]
+    assert [t.name for t in config.dr.targets] == ["orders", "customers", "billing-db"]
     assert config.summary() == (
-        "Example Corp: 2 teams, 3 AWS accounts, 3 cost tiers, 2 DR targets, schedules in Europe/Berlin"
+        "Example Corp: 2 teams, 3 AWS accounts, 3 cost tiers, 3 DR targets, schedules in Europe/Berlin"
     )
 
 
@@ -159,7 +159,7 @@ def test_validate_the_example_exits_0(capsys: pytest.CaptureFixture[str]) -> Non
 
     out, err = capsys.readouterr()
     assert out.strip() == (
-        f"{EXAMPLE_CONFIG}: valid. Example Corp: 2 teams, 3 AWS accounts, 3 cost tiers, 2 DR targets, "
+        f"{EXAMPLE_CONFIG}: valid. Example Corp: 2 teams, 3 AWS accounts, 3 cost tiers, 3 DR targets, "
         "schedules in Europe/Berlin"
     )
     assert err == ""
