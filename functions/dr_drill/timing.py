@@ -1,30 +1,15 @@
-"""The drill's clock. In AWS it is the wall clock, Wait states included. The local engine runs
-Wait states on virtual time, so it installs a source that adds the waits of the running branch:
-a restore that polls for 90 virtual minutes then measures 90 minutes there too."""
+"""The drill's clock (functions/core/clock.py): the local engine's source adds the waits of the
+running branch, so a restore that polls for 90 virtual minutes measures 90 minutes there too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
+from functions.core.clock import Clock
 
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-_source: Callable[[], datetime] = _wall_clock
-
-
-def now() -> datetime:
-    return _source()
-
-
-def set_source(source: Callable[[], datetime] | None) -> Callable[[], datetime]:
-    """Replace the clock (None: the wall clock again); returns the one it replaced."""
-    global _source  # noqa: PLW0603 - one clock per process, like adapters.retry's sleeper
-    previous = _source
-    _source = source or _wall_clock
-    return previous
+CLOCK = Clock()
+now = CLOCK.now
+set_source = CLOCK.set_source
 
 
 def minutes_between(start: str | None, end: str | datetime | None) -> float | None:
