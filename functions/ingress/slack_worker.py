@@ -127,7 +127,11 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
             " (`workflows:` in the configuration).",
         )
         return {"outcome": "unavailable"}
-    request = _request(command, args, email, detail)
+    try:
+        request = _request(command, args, email, detail)
+    except ValueError as exc:  # a manifest's to_input refusing the arguments: say why, start nothing
+        slack.respond(response_url, mrkdwn(str(exc)))
+        return {"outcome": "invalid", "problem": str(exc)}
     event_id = publish(REQUESTS, f"{workflow}.requested", request)
     slack.respond(response_url, f"Started {workflow} for {mrkdwn(email)}; `/platform status` will follow it.")
     return {"outcome": "requested", "workflow": workflow, "event_id": event_id}

@@ -116,6 +116,18 @@ def test_an_approver_starts_a_drill_and_hears_back(local):
     assert f"`{execution.id}` (dr_drill): *SUCCEEDED*" in reply["text"]
 
 
+def test_arguments_a_workflow_refuses_get_its_reason_and_start_nothing(local):
+    engine, url = local
+    before = len(engine.executions)
+    published = len(engine.bus.invocations)
+    _, answer, response_url = command(engine, url, "credentials frobnicate now", APPROVER)
+    assert answer["text"].startswith("Working on")
+    (reply,) = wait_until(lambda: responses(engine, response_url), what="the worker's reply")
+    assert reply["text"] == "usage: /platform credentials [rotate &lt;name&gt;]"
+    assert len(engine.executions) == before
+    assert [i for i in engine.bus.invocations[published:] if i["function"] != "SlackCommandWorker"] == []
+
+
 def test_someone_who_may_not_run_a_command_is_told_so(local):
     engine, url = local
     before = len(engine.executions)
