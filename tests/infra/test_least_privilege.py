@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import aws_cdk.cloud_assembly_schema  # jsii builds the MetadataEntry of a found cdk-nag error from it
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match, Template
