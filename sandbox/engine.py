@@ -77,17 +77,10 @@ class Decision:
 ApprovalPolicy = Callable[[PendingApproval], Decision | None]
 
 
-# The approver of a policy that names nobody (`run --approve approved`): it answers as one of
-# the request's own approvers.
-ANY_APPROVER = "local-engine"
-
-
-def fixed_policy(outcome: str, approver: str = ANY_APPROVER) -> ApprovalPolicy:
+def fixed_policy(outcome: str, approver: str = "local-engine") -> ApprovalPolicy:
     """Answer every approval with `outcome`. A request stored by the approval step is decided
-    through its rules: as `approver`, who must be one of its approvers (the requester, a stranger
-    or someone deactivated is refused, and the request stays pending for a person to answer), or,
-    when the policy names nobody, as the first of its approvers (never the requester). Other
-    waiting tasks get the decision as it is."""
+    through its rules as one of its configured approvers: `approver` when it is one of them, else
+    the first of them (never the requester). Other waiting tasks get the decision as it is."""
 
     def answer(_: PendingApproval) -> Decision:
         return Decision(outcome, approver, f"answered '{outcome}' by the local engine's approval policy")
@@ -559,7 +552,7 @@ class LocalEngine:
         # Decided as the deployed ingress decides: with the configuration the Lambdas run with now.
         os.environ.update(self.dispatcher.environment)
         who = decision.approver
-        if as_configured_approver and who == ANY_APPROVER:
+        if as_configured_approver and approvals.approver_id(request, who) is None:
             who = next(iter(request.approvers.values()), who)
         reason = decision.reason or f"{decision.outcome} by {who} through the local engine"
         decided = approvals.decide_as(
