@@ -68,6 +68,7 @@ class Directory:
         self.github_attribute, self.iam_email_tag = github_attribute, iam_email_tag
         self._cache: dict[str, Person | None] = {}
         self._iam_owners: dict[str, str] | None = None  # IAM user -> email, read once
+        self._claims: dict[str, list[OktaUser]] = {}  # GitHub login -> the Okta users claiming it
         self._loaded: _Indexes | None = None
         self.lookups = 0  # vendor calls made, for the benchmarks and the tests
 
@@ -191,12 +192,16 @@ class Directory:
         return self._okta().find_user(email)
 
     def _okta_by_github(self, login: str) -> list[OktaUser]:
+        """Every Okta user who claims `login`: asked once per login, since resolving `github:<login>`
+        and building that person's record (which checks the claim is theirs alone) both need it."""
         if self._loaded is not None:
             return self._loaded.okta_by_github.get(login, [])
-        self.lookups += 1
-        search = f'profile.{self.github_attribute} eq "{_quoted(login)}"'
-        found = self._okta().list_users(search=search)
-        return [user for user in found if self._github_of(user) == login]
+        if login not in self._claims:
+            self.lookups += 1
+            search = f'profile.{self.github_attribute} eq "{_quoted(login)}"'
+            found = self._okta().list_users(search=search)
+            self._claims[login] = [user for user in found if self._github_of(user) == login]
+        return self._claims[login]
 
     def _github_of(self, user: OktaUser) -> str | None:
         login = user.profile.get(self.github_attribute)
