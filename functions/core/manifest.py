@@ -74,6 +74,19 @@ class SlackCommand:
     default_access: tuple[str, ...] = ("approvers",)
 
 
+def command_request(requested_by: str | None, detail: dict[str, Any]) -> dict[str, Any]:
+    """What every input a Slack command starts carries: not a dry run, who asked, and where to
+    answer (the command's channel and response_url). The worker's default input and the
+    manifests' `to_input` functions build on it."""
+    origin = {
+        "kind": "slack",
+        "user_id": detail.get("user_id"),
+        "channel_id": detail.get("channel_id"),
+        "response_url": detail.get("response_url"),
+    }
+    return {"dry_run": False, "requested_by": requested_by, "origin": origin}
+
+
 # The sub-commands the command worker answers itself, beside the workflows'. `help` is open to
 # everyone whatever `slack.access` says; `status` by default.
 HELP = SlackCommand("help", "/platform help", "show this help", default_access=("*",))

@@ -13,7 +13,7 @@ from typing import Any
 from functions.adapters import vendors
 from functions.core import clients, constants
 from functions.core.bus import publish
-from functions.core.manifest import REQUESTS
+from functions.core.manifest import REQUESTS, command_request
 from functions.core.runtime import config, logger
 from functions.core.text import failure_line, mrkdwn
 from functions.ingress import commands
@@ -36,13 +36,7 @@ def _request(command: str, args: dict[str, Any], email: str | None, detail: dict
         module, _, function = spec.to_input.rpartition(".")
         build = getattr(importlib.import_module(module), function)
         return dict(build(args, email, detail))
-    origin = {
-        "kind": "slack",
-        "user_id": detail.get("user_id"),
-        "channel_id": detail.get("channel_id"),
-        "response_url": detail.get("response_url"),
-    }
-    return {**args, "dry_run": False, "requested_by": email, "origin": origin}
+    return {**args, **command_request(email, detail)}
 
 
 def may_see(admins: list[str], execution: str, described: dict[str, Any], email: str | None, user_id: str) -> bool:

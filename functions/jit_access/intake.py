@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.core.manifest import command_request
+
 USAGE = (
     "usage: `/platform access <grant> <duration> <reason>` (e.g. `prod-admin 30m INC-123 restart the queue`), "
     "`/platform access list`, `/platform access revoke <id>`, `/platform access extend <id> <duration>`"
@@ -13,13 +15,7 @@ USAGE = (
 
 def command_input(args: dict[str, Any], requested_by: str | None, detail: dict[str, Any]) -> dict[str, Any]:
     words = [str(w) for w in args.get("args") or []]
-    origin = {
-        "kind": "slack",
-        "user_id": detail.get("user_id"),
-        "channel_id": detail.get("channel_id"),
-        "response_url": detail.get("response_url"),
-    }
-    base: dict[str, Any] = {"dry_run": False, "requested_by": requested_by, "origin": origin}
+    base: dict[str, Any] = command_request(requested_by, detail)
     verb = words[0].lower() if words else "list"
     if verb == "list" and len(words) <= 1:
         return {**base, "action": "list"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.core.manifest import command_request
 from functions.people import forms
 from functions.people.models import Origin, WorkflowInput
 
@@ -57,12 +58,7 @@ def from_command(
             "last_day": args.get("last_day"),
             "reason": args.get("reason"),
         }
-    origin = Origin(
-        kind="slack",
-        user_id=detail.get("user_id"),
-        channel_id=detail.get("channel_id"),
-        response_url=detail.get("response_url"),
-    )
+    origin = Origin.model_validate(command_request(requested_by, detail)["origin"])
     key = f"slack:{workflow}:{str(request.get('email') or '').lower()}"
     return WorkflowInput(request=request, origin=origin, request_key=key, requested_by=requested_by)
 
