@@ -169,7 +169,9 @@ def test_someone_who_may_not_file_gets_a_comment_and_nothing_starts(
     assert "nothing was done" in comments[0].lower()
     assert set(engine.executions) == before
     assert okta_user(engine, hire.email) is None
-    (refused,) = audit.entries(f"intake:github:example-corp/platform-requests#{hire.issue}")
+    # The refusal is audited just after its comment is posted (the change primitive audits what it did).
+    intake = f"intake:github:example-corp/platform-requests#{hire.issue}"
+    (refused,) = wait_until(lambda: audit.entries(intake), what="the refusal's audit record")
     assert (refused["action"], refused["requester"]) == ("refuse request", f"github:{author}")
 
 
