@@ -77,10 +77,19 @@ class Decision:
 ApprovalPolicy = Callable[[PendingApproval], Decision | None]
 
 
-def fixed_policy(outcome: str, approver: str = "local-engine") -> ApprovalPolicy:
+# The approver of a policy that names nobody (`run --approve approved`, the terminal's prompt):
+# it answers as one of the request's own approvers, whom the approval step never picks from the
+# requester's keys.
+ANY_APPROVER = "local-engine"
+_REFUSED = "Engine.ApprovalRefused"
+
+
+def fixed_policy(outcome: str, approver: str = ANY_APPROVER) -> ApprovalPolicy:
     """Answer every approval with `outcome`. A request stored by the approval step is decided
-    through its rules as one of its configured approvers: `approver` when it is one of them, else
-    the first of them (never the requester). Other waiting tasks get the decision as it is."""
+    through its rules: as `approver`, who must be one of its approvers (the requester, a stranger
+    or someone deactivated is refused, and the request stays pending for a person to answer), or,
+    when the policy names nobody, as the first of its approvers. Other waiting tasks get the
+    decision as it is."""
 
     def answer(_: PendingApproval) -> Decision:
         return Decision(outcome, approver, f"answered '{outcome}' by the local engine's approval policy")
@@ -107,6 +116,9 @@ class Execution:
     cause: str | None = None
     steps: list[Step] = field(default_factory=list)
     pending: list[PendingApproval] = field(default_factory=list)
+    # Why the approval policy's answers were refused: a blocking run() stops on the first, since
+    # nobody else is there to answer.
+    refused: list[str] = field(default_factory=list)
     virtual_wait_s: float = 0.0
     duration_ms: int = 0
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -296,36 +308,38 @@ class LocalEngine:
             self._mock = None
         self._sfn = None
 
-    def _stop_running(self) -> None:
-        """Stop what is still running with the engine: moto's interpreter threads and the followers
-        would otherwise go on calling a moto world (and vendor fakes) that no longer exists."""
+    def _abort(self, execution: Execution, error: str, cause: str) -> bool:
+        """Stop one running execution; False when moto never set it up or it ended meanwhile."""
         from botocore.exceptions import ClientError
         from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
         from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 
+        env = self._moto_env(execution.arn, wait_s=_STOP_WAIT_S)
+        if env is None:
+            _log.warning("%s: moto never set it up; nothing to stop", execution.id)
+            return False
+        try:
+            self.sfn.stop_execution(executionArn=execution.arn, error=error, cause=cause)
+        except ClientError:
+            return False
+        if not isinstance(env.program_state(), ProgramStopped):
+            return False  # it ended on its own meanwhile: its follower reports how
+        # moto's StopExecution leaves a task that waits for its token waiting (up to its
+        # TimeoutSeconds). Wake it with an empty answer: the program, stopped already, runs no
+        # further state and ends ABORTED (a timeout or a failure would turn it FAILED).
+        pool = env.callback_pool_manager
+        for token, endpoint in list(pool._pool.items()):
+            if endpoint.get_outcome() is None:
+                endpoint.notify(CallbackOutcomeSuccess(callback_id=token, output="null"))
+        return True
+
+    def _stop_running(self) -> None:
+        """Stop what is still running with the engine: moto's interpreter threads and the followers
+        would otherwise go on calling a moto world (and vendor fakes) that no longer exists."""
         self._stopping.set()
         with self._lock:
             running = [e for e in self.executions.values() if not e.done.is_set()]
-        stopped = []
-        for execution in running:
-            env = self._moto_env(execution.arn, wait_s=_STOP_WAIT_S)
-            if env is None:
-                _log.warning("%s: moto never set it up; nothing to stop", execution.id)
-                continue
-            try:
-                self.sfn.stop_execution(executionArn=execution.arn, error=_STOPPED, cause=_STOPPED_CAUSE)
-            except ClientError:
-                continue
-            if not isinstance(env.program_state(), ProgramStopped):
-                continue  # it ended on its own meanwhile: its follower reports how
-            stopped.append(execution)
-            # moto's StopExecution leaves a task that waits for its token waiting (up to its
-            # TimeoutSeconds). Wake it with an empty answer: the program, stopped already, runs
-            # no further state and ends ABORTED (a timeout or a failure would turn it FAILED).
-            pool = env.callback_pool_manager
-            for token, endpoint in list(pool._pool.items()):
-                if endpoint.get_outcome() is None:
-                    endpoint.notify(CallbackOutcomeSuccess(callback_id=token, output="null"))
+        stopped = [e for e in running if self._abort(e, _STOPPED, _STOPPED_CAUSE)]
         for execution in stopped:
             if not execution.done.wait(_STOP_WAIT_S):
                 _log.warning("%s: its follower did not end with the engine", execution.id)
@@ -409,8 +423,18 @@ class LocalEngine:
         on_step: Callable[[Step], None] | None = None,
         definition: str | None = None,
     ) -> Execution:
+        """Start and wait for the end. An approval the policy answered but the approval rules
+        refused would wait for ever for someone else: the execution is stopped with the refusal
+        as its cause instead."""
         execution = self.start(workflow, event, dry_run, on_step, definition)
-        execution.done.wait()
+        while not execution.done.wait(0.05):
+            if execution.refused:
+                cause = f"the approval policy's answer was refused: {execution.refused[0]}"
+                if self._abort(execution, _REFUSED, cause):
+                    execution.done.wait()
+                    # moto's DescribeExecution does not keep a StopExecution's error and cause.
+                    execution.status, execution.error, execution.cause = "ABORTED", _REFUSED, cause
+                execution.done.wait()
         return execution
 
     def get(self, execution_id: str) -> Execution | None:
@@ -509,6 +533,7 @@ class LocalEngine:
                     refusal = self._settle(pool, approval, decision, as_configured_approver=True)
                     if refusal is not None:  # left for someone to answer through the API or Slack
                         _log.warning("%s: the approval policy's answer was refused: %s", execution.id, refusal)
+                        execution.refused.append(f"{decision.approver} may not decide it: {refusal}")
                         decision = None
                 seen[token] = approval if decision is None else None
         execution.pending = [p for t, p in seen.items() if p is not None and pool._pool[t].get_outcome() is None]
@@ -552,7 +577,7 @@ class LocalEngine:
         # Decided as the deployed ingress decides: with the configuration the Lambdas run with now.
         os.environ.update(self.dispatcher.environment)
         who = decision.approver
-        if as_configured_approver and approvals.approver_id(request, who) is None:
+        if as_configured_approver and who == ANY_APPROVER:
             who = next(iter(request.approvers.values()), who)
         reason = decision.reason or f"{decision.outcome} by {who} through the local engine"
         decided = approvals.decide_as(

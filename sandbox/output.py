@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from sandbox.engine import Decision, Execution, PendingApproval
+from sandbox.engine import ANY_APPROVER, Decision, Execution, PendingApproval
 from sandbox.history import Step
 
 _OUTPUT_LINES = 80
@@ -116,7 +116,8 @@ def _short(text: str | None, limit: int = 160) -> str:
 
 
 def ask_policy(pending: PendingApproval) -> Decision:
-    """Answer an approval on the terminal (stderr for the prompt, so --json output stays clean)."""
+    """Answer an approval on the terminal (stderr for the prompt, so --json output stays clean), as
+    one of the request's approvers: the approval rules still refuse the requester."""
     print(
         f"\nApproval requested by {pending.workflow} at step {pending.state}:\n"
         f"{json.dumps(pending.request, indent=2, default=str)}",
@@ -126,11 +127,11 @@ def ask_policy(pending: PendingApproval) -> Decision:
         print("Approve? [y]es / [n]o / [t]imeout: ", end="", file=sys.stderr, flush=True)
         answer = sys.stdin.readline().strip().lower()
         if answer in {"y", "yes"}:
-            return Decision("approved", "cli-user")
+            return Decision("approved", ANY_APPROVER)
         if answer in {"n", "no", ""}:
-            return Decision("denied", "cli-user", "denied on the terminal")
+            return Decision("denied", ANY_APPROVER, "denied on the terminal")
         if answer in {"t", "timeout"}:
-            return Decision("timeout", "cli-user")
+            return Decision("timeout", ANY_APPROVER)
 
 
 def result_json(execution: Execution) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 for them (functions/core/identity.py has the record and the key syntax).
 
 Okta is the source of truth. Each other link is explicit (docs/security.md):
-- GitHub: the Okta profile attribute `identity.github_attribute` (default `githubUsername`);
+- GitHub: the Okta profile attribute `identity.github_attribute` (default `githubUsername`), or,
+  with `identity.github_link: saml`, the GitHub org's SAML SSO identities (the login whose
+  identity's NameID is the person's Okta login or email);
 - Slack and PagerDuty: the account whose (verified) email is the person's Okta email;
 - IAM users: the tag `identity.iam_email_tag` (default `email`) — never an email's local part;
 - Identity Center: the user whose UserName, else primary email, is the person's email.
@@ -57,6 +59,7 @@ class Directory:
         *,
         okta: Provider[Okta],
         github_attribute: str = "githubUsername",
+        github_saml: Provider[dict[str, str]] | None = None,
         iam_email_tag: str = "email",
         slack: Provider[Slack] | None = None,
         pagerduty: Provider[PagerDuty] | None = None,
@@ -66,6 +69,9 @@ class Directory:
         self._okta, self._slack, self._pagerduty = okta, slack, pagerduty
         self._iam, self._identity_center = iam, identity_center
         self.github_attribute, self.iam_email_tag = github_attribute, iam_email_tag
+        self._github_saml = github_saml
+        self._saml: dict[str, str] | None = None  # GitHub login -> NameID, read once
+        self._saml_logins: dict[str, list[str]] = {}  # NameID -> the logins it names
         self._cache: dict[str, Person | None] = {}
         self._iam_owners: dict[str, str] | None = None  # IAM user -> email, read once
         self._claims: dict[str, list[OktaUser]] = {}  # GitHub login -> the Okta users claiming it
@@ -80,12 +86,22 @@ class Directory:
         return cls(
             okta=vendors.okta,
             github_attribute=config.identity.github_attribute,
+            github_saml=(lambda: vendors.github().saml_identities(config.github.org))
+            if config.identity.github_link == "saml"
+            else None,
             iam_email_tag=config.identity.iam_email_tag,
             slack=vendors.slack if "slack" in wanted else None,
             pagerduty=vendors.pagerduty if "pagerduty" in wanted and config.pagerduty else None,
             iam=vendors.iam if "iam" in wanted else None,
             identity_center=vendors.identity_center if "identity_center" in wanted else None,
         )
+
+    @property
+    def github_link(self) -> str:
+        """Where a person's GitHub login comes from, for messages that say why one is missing."""
+        if self._github_saml is not None:
+            return "the GitHub org's SAML SSO identities"
+        return f"the Okta profile attribute `{self.github_attribute}`"
 
     # --- lookups -------------------------------------------------------------------------------
 
@@ -194,6 +210,11 @@ class Directory:
     def _okta_by_github(self, login: str) -> list[OktaUser]:
         """Every Okta user who claims `login`: asked once per login, since resolving `github:<login>`
         and building that person's record (which checks the claim is theirs alone) both need it."""
+        if self._github_saml is not None:
+            # One identity per login: the claim is the identity provider's, never a profile's.
+            name_id = self._saml_index().get(login)
+            user = self._okta_by_email(name_id) if name_id else None
+            return [user] if user is not None else []
         if self._loaded is not None:
             return self._loaded.okta_by_github.get(login, [])
         if login not in self._claims:
@@ -204,8 +225,29 @@ class Directory:
         return self._claims[login]
 
     def _github_of(self, user: OktaUser) -> str | None:
+        if self._github_saml is not None:
+            self._saml_index()
+            logins = {*self._saml_logins.get(user.login.lower(), ()), *self._saml_logins.get(user.email.lower(), ())}
+            return logins.pop() if len(logins) == 1 else None
         login = user.profile.get(self.github_attribute)
         return str(login).strip().lower() if login else None
+
+    def _saml_index(self) -> dict[str, str]:
+        if self._saml is None:
+            assert self._github_saml is not None
+            self.lookups += 1
+            self._saml = self._github_saml()
+            for login, name_id in self._saml.items():
+                self._saml_logins.setdefault(name_id, []).append(login)
+        return self._saml
+
+    def _github_missing(self, user: OktaUser) -> str:
+        if self._github_saml is None:
+            return f"the Okta profile has no {self.github_attribute}"
+        names = {user.login.lower(), user.email.lower()}
+        if sum(len(self._saml_logins.get(name, ())) for name in names) > 1:
+            return f"more than one GitHub login has a SAML identity for {user.email}"
+        return f"no GitHub login in the org has a SAML identity for {user.email}"
 
     def _iam_index(self) -> dict[str, str]:
         if self._iam_owners is None:
@@ -219,7 +261,7 @@ class Directory:
             missing["okta"] = f"no Okta user has the email {email}"
         github = self._github_of(user) if user is not None else None
         if user is not None and not github:
-            missing["github"] = f"the Okta profile has no {self.github_attribute}"
+            missing["github"] = self._github_missing(user)
         elif github and len(self._okta_by_github(github)) > 1:
             missing["github"] = f"more than one Okta user claims the GitHub login {github}"
             github = None

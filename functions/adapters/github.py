@@ -54,6 +54,21 @@ DeploymentState = Literal["error", "failure", "inactive", "in_progress", "queued
 MemberFilter = Literal["all", "2fa_disabled", "2fa_insecure"]
 
 
+# The org's SAML identities, a page at a time (GitHub's GraphQL caps `first` at 100).
+_SAML_IDENTITIES = """
+query($org: String!, $first: Int!, $after: String) {
+  organization(login: $org) {
+    samlIdentityProvider {
+      externalIdentities(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { samlIdentity { nameId } user { login } }
+      }
+    }
+  }
+}
+"""
+
+
 # --- credentials --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TokenAuth:
@@ -473,6 +488,32 @@ class GitHub:
             )
             for i in self._pages("list invitations", f"/orgs/{_seg(org)}/invitations")
         ]
+
+    def saml_identities(self, org: str) -> dict[str, str]:
+        """Login (lower case) -> SAML NameID (lower case) of every member the org's SAML SSO links,
+        from GraphQL (REST has no such list); {} when the org does not use SAML SSO. Only an org
+        owner's token (or an App with the org's `members` read permission) may see them."""
+        linked: dict[str, str] = {}
+        after: str | None = None
+        while True:
+            variables = {"org": org, "first": self.page_size, "after": after}
+            body = {"query": _SAML_IDENTITIES, "variables": variables}
+            data = self._rest.json("list SAML identities", "POST", "/graphql", json=body)
+            if data.get("errors"):
+                detail = "; ".join(str(e.get("message", e)) for e in data["errors"])
+                raise VendorError(VENDOR, "list SAML identities", 200, detail)
+            provider = ((data.get("data") or {}).get("organization") or {}).get("samlIdentityProvider")
+            if provider is None:
+                return linked
+            identities = provider["externalIdentities"]
+            for node in identities["nodes"]:
+                name_id = (node.get("samlIdentity") or {}).get("nameId")
+                login = (node.get("user") or {}).get("login")
+                if name_id and login:  # an identity not linked to a GitHub user yet has no login
+                    linked[str(login).lower()] = str(name_id).strip().lower()
+            if not identities["pageInfo"]["hasNextPage"]:
+                return linked
+            after = identities["pageInfo"]["endCursor"]
 
     # --- teams ----------------------------------------------------------------------------------------
     def get_team(self, org: str, team_slug: str) -> Team | None:

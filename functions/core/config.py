@@ -90,6 +90,11 @@ class IdentitySettings(_Model):
         pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
         description="The Okta profile attribute that holds a person's GitHub login",
     )
+    github_link: Literal["okta_attribute", "saml"] = Field(
+        default="okta_attribute",
+        description="How a GitHub login is linked to a person: the Okta profile attribute `github_attribute`, or the "
+        "GitHub org's SAML SSO identities (GraphQL; the identity's NameID is the person's Okta login or email)",
+    )
     iam_email_tag: str = Field(
         default="email", min_length=1, description="The IAM user tag that holds its owner's email"
     )

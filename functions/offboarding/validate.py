@@ -22,17 +22,19 @@ LABELS = {key: label for label, key in forms.OFFBOARDING_FIELDS.items()}
 APPROVERS_FROM = "offboarding.approvers|teams.*.approvers"
 
 
-def _not_theirs(login: str, person: Person, attribute: str) -> list[str]:
-    """The named GitHub account must be the one Okta links to the person, or nobody's is touched."""
+def _not_theirs(login: str, person: Person, link: str) -> list[str]:
+    """The named GitHub account must be the one the directory links to the person (`link` says
+    through what), or nobody's is touched."""
     if person.github is None:
+        why = person.missing.get("github", "no link")
         return [
             f"**GitHub username** {forms.code(login)} cannot be checked: {person.email} has no GitHub account "
-            f"linked in Okta (profile attribute `{attribute}`); link it there, then edit this issue"
+            f"linked through {link} ({why}); link it there, then edit this issue"
         ]
     if person.github != login.lower():
         return [
             f"**GitHub username** {forms.code(login)} is not {person.email}'s GitHub account "
-            f"(Okta links them to {forms.code(person.github)}); nothing will be done to it"
+            f"({link} links them to {forms.code(person.github)}); nothing will be done to it"
         ]
     return []
 
@@ -69,7 +71,7 @@ def validate(
         problems.append(f"**GitHub username** {forms.code(request.github_username)} does not exist on GitHub")
     found = directory.person(user.email) if user is not None else None
     if found is not None and request.github_username and not problems:
-        problems += _not_theirs(request.github_username, found, config.identity.github_attribute)
+        problems += _not_theirs(request.github_username, found, directory.github_link)
     if problems or user is None or found is None:
         return {"ok": False, "problems": problems}
     name = f"{user.first_name} {user.last_name}".strip() or user.login

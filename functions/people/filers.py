@@ -37,9 +37,8 @@ class Filers:
         """Why `author` (a GitHub login) may not file a `workflow` request (None: they may)."""
         person = self.directory.person(f"github:{author}")
         if person is None:
-            attribute = self.config.identity.github_attribute
             return (
-                f"@{author} is not linked to anyone in Okta (the Okta profile attribute `{attribute}`), so this "
+                f"@{author} is not linked to anyone in Okta ({self.directory.github_link}), so this "
                 f"{workflow} request cannot be accepted. Ask your Okta admin to link your GitHub account, then "
                 "edit the issue to try again. Nothing was done."
             )

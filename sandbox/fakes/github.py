@@ -68,6 +68,8 @@ class FakeGitHub(FakeVendor):
         self.members: dict[str, dict[str, Any]] = {}  # login (lower) -> {state, role, two_factor}
         self.invitations: dict[str, dict[str, Any]] = {}
         self.outside_collaborators: set[str] = set()  # logins (lower) with access to a repo, not members
+        # The org's SAML SSO identities, login (lower) -> NameID; None: the org does not use SAML SSO.
+        self.saml_identities: dict[str, str] | None = None
         self.teams: dict[str, dict[str, Any]] = {}
         self.repos: dict[str, dict[str, Any]] = {}
         self.packages: dict[str, dict[str, Any]] = {}  # container package name (lower) -> its versions
@@ -109,10 +111,17 @@ class FakeGitHub(FakeVendor):
             self._invite(user)
             when = datetime.now(UTC) - timedelta(days=int(invited.get("days_old", 0)))
             self.invitations[user["login"].lower()]["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if gh.get("saml_sso"):
+            self.saml_identities = {}
         for person in org.get("people", []):
             login = person.get("github")
             if not login:
                 continue
+            # With SAML SSO, each member's identity names them by their IdP NameID (their email
+            # unless `github_saml` says otherwise; `github_saml: false` never linked one).
+            name_id = person.get("github_saml", person.get("email"))
+            if self.saml_identities is not None and name_id:
+                self.saml_identities[login.lower()] = str(name_id)
             # Most fixture people show their work email publicly; `github_public_email: false`
             # ones do not (GET /users/{login} has email null), as many GitHub users choose.
             public = person.get("github_public_email", True)
@@ -561,6 +570,31 @@ class FakeGitHub(FakeVendor):
     def _user_body(self, key: str) -> dict[str, Any]:
         user = self.users[key]
         return body.simple_user(user["login"], user["id"], user["type"])
+
+    # --- GraphQL: only the one query the platform asks (an org's SAML identities) ---------------
+    @route("POST", r"/graphql")
+    def graphql(self, request: Request) -> Response:
+        data = request.json()
+        query, variables = str(data.get("query") or ""), data.get("variables") or {}
+        if "externalIdentities" not in query or "samlIdentityProvider" not in query:
+            return Response(200, {"errors": [{"message": "the sandbox answers only the SAML identities query"}]})
+        if str(variables.get("org", "")).lower() != self.org.lower():
+            message = f"Could not resolve to an Organization with the login of '{variables.get('org')}'."
+            errors = [{"type": "NOT_FOUND", "message": message}]
+            return Response(200, {"data": {"organization": None}, "errors": errors})
+        if self.saml_identities is None:
+            return Response(200, {"data": {"organization": {"samlIdentityProvider": None}}})
+        size = max(1, min(int(variables.get("first") or 100), 100))
+        start = int(base64.b64decode(variables["after"]).decode()) if variables.get("after") else 0
+        linked = sorted(self.saml_identities.items())
+        nodes = [
+            {"samlIdentity": {"nameId": name_id}, "user": {"login": self.users[login]["login"]}}
+            for login, name_id in linked[start : start + size]
+        ]
+        end = start + len(nodes)
+        page_info = {"hasNextPage": end < len(linked), "endCursor": base64.b64encode(str(end).encode()).decode()}
+        identities = {"pageInfo": page_info, "nodes": nodes}
+        return Response(200, {"data": {"organization": {"samlIdentityProvider": {"externalIdentities": identities}}}})
 
     # --- users ----------------------------------------------------------------------------------
     @route("GET", r"/users/(?P<username>[^/]+)")

@@ -17,7 +17,8 @@ from tests.integration.ingress_helpers import button_click, post, slack_headers,
 
 APPROVER, OTHER_APPROVER, REQUESTER = "maria.lopez@example.com", "dev.patel@example.com", "priya.shah@example.com"
 
-# A workflow that asks for an approval and waits for the decision, like onboarding will.
+# A workflow that asks for an approval through the real RequestApproval step and waits for the
+# decision, as onboarding does.
 APPROVAL_FLOW = {
     "StartAt": "Ask",
     "States": {
@@ -26,7 +27,12 @@ APPROVAL_FLOW = {
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {
                 "FunctionName": "RequestApproval",
-                "Payload": {"token.$": "$$.Task.Token", "execution_id.$": "$$.Execution.Name"},
+                "Payload": {
+                    "execution_id.$": "$$.Execution.Name",
+                    "workflow": "approval_flow",
+                    "state.$": "$",
+                    "token.$": "$$.Task.Token",
+                },
             },
             "TimeoutSeconds": 3600,
             "Next": "Decided",
@@ -155,31 +161,20 @@ def test_a_workflow_that_is_not_deployed_is_said_so(local, monkeypatch):
 
 @pytest.fixture
 def waiting(local, request) -> tuple[Any, approvals.Approval]:
-    """An execution waiting for an approval, and the approval record its request step stored
-    (its deadline in seconds from now: the test's indirect parameter, default an hour)."""
+    """An execution waiting for an approval, and the approval record the real request step stored
+    (its deadline in seconds from now: the test's indirect parameter, default an hour). Priya
+    asks; the platform team's approvers, Maria and Dev, may decide."""
     engine, _ = local
-    timeout_s = getattr(request, "param", 3600)
-    created: list[approvals.Approval] = []
-    fake = slack(engine)
-
-    def request_approval(event: dict[str, Any], _: Any) -> dict[str, Any]:
-        created.append(
-            approvals.create(
-                execution_id=event["execution_id"],
-                workflow="approval_flow",
-                token=event["token"],
-                summary="Onboard Jane Doe to platform",
-                requester=REQUESTER,
-                requester_slack_id=fake.user_id(REQUESTER),
-                approvers={fake.user_id(APPROVER): APPROVER, fake.user_id(OTHER_APPROVER): OTHER_APPROVER},
-                timeout_s=timeout_s,
-            )
-        )
-        return {"posted": True}
-
-    engine.dispatcher.register("RequestApproval", request_approval)
-    execution = engine.start("approval_flow", {}, definition=json.dumps(APPROVAL_FLOW))
-    (approval,) = wait_until(lambda: created, what="the approval request")
+    ask = {
+        "summary": "Onboard Jane Doe to platform",
+        "requester": REQUESTER,
+        "approvers": [APPROVER, OTHER_APPROVER],
+        "approvers_from": "teams.platform.approvers",
+        "timeout_s": getattr(request, "param", 3600),
+    }
+    execution = engine.start("approval_flow", ask, definition=json.dumps(APPROVAL_FLOW))
+    (approval,) = wait_until(lambda: approvals.for_execution(execution.id), what="the approval request")
+    assert approval.requester == REQUESTER
     return execution, approval
 
 
@@ -237,10 +232,11 @@ def test_nobody_approves_their_own_request_and_strangers_cannot(local, waiting):
     finish(engine, execution)
 
 
-@pytest.mark.parametrize("waiting", [-1], indirect=True)
+@pytest.mark.parametrize("waiting", [1], indirect=True)
 def test_an_expired_request_gets_a_clear_answer(local, waiting):
     engine, _ = local
     execution, approval = waiting
+    wait_until(approval.expired, what="the request's deadline")
     _, answer, _ = click(local, approval.id, APPROVER)
     assert answer["text"].startswith("This request has expired")
     assert approvals.get(approval.id).status == "expired"  # type: ignore[union-attr]

@@ -12,12 +12,13 @@ import pytest
 
 from functions.core import audit
 from sandbox import calls
-from sandbox.engine import ROOT, LocalEngine, fixed_policy
+from sandbox.engine import ROOT, Decision, LocalEngine, PendingApproval, fixed_policy
 from sandbox.fakes.base import Fault
 from sandbox.fakes.org import load_org
 from sandbox.intake import workflow_input
 
 REPO = "example-corp/platform-requests"
+DEV, MARIA = "dev.patel@example.com", "maria.lopez@example.com"
 EXTRA = [
     ("Kim Berg", "kimb"),
     ("Noah Rossi", "nrossi"),
@@ -45,8 +46,20 @@ def engine() -> Iterator[LocalEngine]:
                 "pagerduty": False,
             }
         )
-    with LocalEngine(approvals=fixed_policy("approved", "dev.patel@example.com"), org=org) as local:
+    with LocalEngine(org=org) as local:
+        local.approvals = decided_by_an_active_approver(local, "approved")
         yield local
+
+
+def decided_by_an_active_approver(engine: LocalEngine, outcome: str) -> Any:
+    """Dev decides while he is active; once a test has offboarded him, Maria (the approval rules
+    refuse a deactivated approver, and the engine's policy is held to them)."""
+
+    def policy(pending: PendingApproval) -> Decision:
+        dev = fakes(engine)["okta"].state()["users"]["dev.patel@example.com"]
+        return fixed_policy(outcome, DEV if dev["status"] == "ACTIVE" else MARIA)(pending)
+
+    return policy
 
 
 _numbers = iter(range(500, 600))
@@ -210,11 +223,11 @@ def test_a_permanent_failure_is_reported_and_nothing_is_rolled_back(engine):
 
 def test_a_denied_offboarding_changes_nothing(engine):
     event = offboarding_input(engine, "maria.lopez@example.com", "mlopez")
-    engine.approvals = fixed_policy("denied", "dev.patel@example.com")
+    engine.approvals = decided_by_an_active_approver(engine, "denied")
     try:
         execution = engine.run("offboarding", event)
     finally:
-        engine.approvals = fixed_policy("approved", "dev.patel@example.com")
+        engine.approvals = decided_by_an_active_approver(engine, "approved")
     assert execution.output["status"] == "denied"
     assert fakes(engine)["okta"].state()["users"]["maria.lopez@example.com"]["status"] == "ACTIVE"
     assert issue(engine, event)["state_reason"] == "not_planned"
@@ -229,7 +242,7 @@ def test_a_github_account_that_is_not_the_leavers_is_refused(engine):
     assert execution.output["status"] == "needs-info"
     assert execution.output["problems"] == [
         "**GitHub username** `jpark` is not ivo.stone@example.com's GitHub account "
-        "(Okta links them to `istone`); nothing will be done to it"
+        "(the Okta profile attribute `githubUsername` links them to `istone`); nothing will be done to it"
     ]
     assert "jpark" in fakes(engine)["github"].state()["members"]
     assert fakes(engine)["okta"].state()["users"]["ivo.stone@example.com"]["status"] == "ACTIVE"

@@ -12,7 +12,7 @@ import pytest
 
 from functions.core import approvals
 from sandbox import calls
-from sandbox.engine import LocalEngine, fixed_policy, load_event, manual_policy
+from sandbox.engine import Decision, LocalEngine, fixed_policy, load_event, manual_policy
 from sandbox.fakes.base import Fault
 from sandbox.server import serve_in_background
 from tests.integration.ingress_helpers import wait_until
@@ -179,13 +179,10 @@ def test_maria_asks_so_only_dev_may_approve_and_his_click_resumes_it(local: Loca
     assert {e["approver"] for e in entries if e["action"] != "approval.approved"} == {DEV}
 
 
-@pytest.mark.parametrize("named", [None, MARIA], ids=["nobody-named", "the-requester-named"])
-def test_the_engines_policy_answers_as_a_configured_approver_never_the_requester(
-    engine: LocalEngine, named: str | None
-) -> None:
-    """`run --approve approved` (no approver named) and a policy that names the requester both
-    decide as one of the request's approvers: Maria asked, so Dev, through the buttons' rules."""
-    engine.approvals = fixed_policy("approved") if named is None else fixed_policy("approved", named)
+def test_the_engines_policy_answers_as_a_configured_approver_never_the_requester(engine: LocalEngine) -> None:
+    """`run --approve approved` names nobody: it decides as one of the request's approvers, through
+    the buttons' rules. Maria asked, so Dev."""
+    engine.approvals = fixed_policy("approved")
     hire = new_hire("platform")
     execution = engine.run("onboarding", start_input(engine, hire_delivery(hire)))
 
@@ -195,6 +192,37 @@ def test_the_engines_policy_answers_as_a_configured_approver_never_the_requester
     (decision,) = [e for e in audit_of(execution) if e["action"] == "approval.approved"]
     assert (decision["actor"], decision["target"]) == (DEV, f"approval/{request.id}")
     assert f"Approved by {DEV}." in issue(engine, hire.issue)["comments"][0]
+
+
+@pytest.mark.parametrize("named", [MARIA, "mallory@example.com"], ids=["the-requester", "a-stranger"])
+def test_a_policy_that_names_someone_who_may_not_decide_is_refused(engine: LocalEngine, named: str) -> None:
+    """The engine's policy is held to the same rules as a click: it cannot approve as the requester
+    or as a made-up name; the request stays pending for a real approver."""
+    engine.approvals = fixed_policy("approved", named)
+    hire = new_hire("platform")
+    execution = engine.start("onboarding", start_input(engine, hire_delivery(hire)))
+    wait_until(lambda: execution.pending, what="the pending approval")
+
+    (request,) = approvals.for_execution(execution.id)
+    assert request.status == "pending"
+    assert execution.status == "RUNNING"
+    engine.answer(execution.id, Decision("denied", DEV))
+    assert execution.done.wait(60)
+    assert execution.output["status"] == "denied", explain(execution)
+
+
+def test_a_blocking_run_whose_policy_answer_is_refused_stops_instead_of_waiting_for_ever(engine: LocalEngine) -> None:
+    """`run` has nobody else to answer: a refused answer stops the execution, naming the refusal,
+    and nothing is provisioned."""
+    engine.approvals = fixed_policy("approved", "mallory@example.com")
+    hire = new_hire("platform")
+    execution = engine.run("onboarding", start_input(engine, hire_delivery(hire)))
+
+    assert (execution.status, execution.error) == ("ABORTED", "Engine.ApprovalRefused"), explain(execution)
+    assert "mallory@example.com" in (execution.cause or "")
+    (request,) = approvals.for_execution(execution.id)
+    assert request.status == "pending"
+    assert okta_user(engine, hire.email) is None
 
 
 # --- 2. an invalid form, then the edit that fixes it ---------------------------------------------
