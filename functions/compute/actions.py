@@ -17,6 +17,7 @@ from functions.compute import store
 from functions.compute.models import Job, JobResult, Outcome
 from functions.core.change import ChangeContext
 from functions.core.config import PlatformConfig
+from functions.core.text import failure_line, first_line
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -172,18 +173,19 @@ def _outcome(resource: Resource, job: Job, outcome: str, message: str) -> Outcom
 
 
 def error_message(error: dict[str, str] | None) -> str:
-    """A caught Lambda error's Cause is its JSON error payload; people want the message."""
+    """A caught Lambda error's Cause is its JSON error payload; people want the message (one line,
+    no stack trace or file path: it is shown in Slack and kept in the evidence)."""
     if not error:
         return ""
-    cause = error.get("Cause", "")
-    try:
-        payload = json.loads(cause)
-    except (json.JSONDecodeError, TypeError):
-        return f"{error.get('Error', 'Error')}: {cause}"[:500]
-    message = payload.get("errorMessage", cause) if isinstance(payload, dict) else cause
     if error.get("Error") in (ActionRetryable.__name__, ActionFailed.__name__):
-        return str(message)[:500]  # our own errors already say what and why
-    return f"{error.get('Error', 'Error')}: {message}"[:500]
+        cause = error.get("Cause", "")
+        try:
+            payload = json.loads(cause)
+        except (json.JSONDecodeError, TypeError):
+            payload = None
+        message = payload.get("errorMessage", cause) if isinstance(payload, dict) else cause
+        return first_line(message)[:500]  # our own errors already say what and why
+    return failure_line(error.get("Error", "Error"), error.get("Cause", ""), limit=500)
 
 
 def summarize(results: list[JobResult]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from functions.compute.actions import error_message, summarize
 from functions.compute.models import JobResult
 from functions.core.change import ChangeContext
+from functions.core.text import mrkdwn
 from functions.cost_alarm.message import headline
 from functions.cost_alarm.models import Assessment, Paging
 
@@ -115,19 +116,20 @@ def remediation_outcome(state: RunState) -> dict[str, Any]:
 def _thread_text(outcome: dict[str, Any]) -> str:
     status = outcome["status"]
     if status == "applied":
-        text = f"Remediation applied by {outcome['approver']}: stopped {len(outcome['stopped'])}"
-        text += "".join(f"\n• {line}" for line in outcome["stopped"])
+        # Resource names come from their tags: anyone who may tag an instance writes them.
+        text = f"Remediation applied by {mrkdwn(outcome['approver'])}: stopped {len(outcome['stopped'])}"
+        text += "".join(f"\n• {mrkdwn(line)}" for line in outcome["stopped"])
         if outcome["unchanged"]:
-            text += "\nAlready stopped:" + "".join(f"\n• {line}" for line in outcome["unchanged"])
+            text += "\nAlready stopped:" + "".join(f"\n• {mrkdwn(line)}" for line in outcome["unchanged"])
         if outcome["failed"]:
             text += f"\n:warning: {len(outcome['failed'])} failed after retries:"
-            text += "".join(f"\n• {line}" for line in outcome["failed"])
+            text += "".join(f"\n• {mrkdwn(line)}" for line in outcome["failed"])
         return text
     if status == "expired":
         return "Remediation not applied: no approver decided in time. Nothing was stopped."
     if status == "not asked":
-        return f"Remediation not applied: {outcome['note']}. Nothing was stopped."
-    return f"Remediation {status} by {outcome.get('approver') or 'an approver'}. Nothing was stopped."
+        return f"Remediation not applied: {mrkdwn(outcome['note'])}. Nothing was stopped."
+    return f"Remediation {status} by {mrkdwn(outcome.get('approver') or 'an approver')}. Nothing was stopped."
 
 
 def requester(assessment: Assessment) -> str:

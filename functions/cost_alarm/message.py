@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from functions.adapters.aws_cost import PRICE_PER_REQUEST_USD
+from functions.core.text import mrkdwn
 from functions.cost_alarm.assess import money
 from functions.cost_alarm.models import SEVERITY_RANK, Assessment
 
@@ -36,11 +37,11 @@ def headline(assessment: Assessment) -> str:
     """One line: the notification text, and what the run reports."""
     alarm = assessment.alarm
     if assessment.state == "OK" and alarm:
-        return f"AWS cost alarm {alarm.alarm_name} is back to OK"
+        return f"AWS cost alarm {mrkdwn(alarm.alarm_name)} is back to OK"
     currency = assessment.currency
     what = f"{money(assessment.month_to_date, currency)} month to date, forecast {money(assessment.forecast, currency)}"
     if alarm:
-        return f"AWS cost {assessment.severity}: {what} ({alarm.alarm_name})"
+        return f"AWS cost {assessment.severity}: {what} ({mrkdwn(alarm.alarm_name)})"
     return f"AWS cost report: {what}" + (f", tier {assessment.severity}" if assessment.severity != "none" else "")
 
 
@@ -76,7 +77,7 @@ def _figures(assessment: Assessment) -> dict[str, Any]:
 
 
 def _services(assessment: Assessment) -> dict[str, Any]:
-    lines = [f"• {s.service}: {money(s.amount, assessment.currency)}" for s in assessment.top_services]
+    lines = [f"• {mrkdwn(s.service)}: {money(s.amount, assessment.currency)}" for s in assessment.top_services]
     if assessment.other_services:
         lines.append(f"• everything else: {money(assessment.other_services, assessment.currency)}")
     text = f"*Top {len(assessment.top_services)} services*\n" + ("\n".join(lines) or "_no spend recorded yet_")
@@ -87,14 +88,16 @@ def _remediation(assessment: Assessment, approvals_channel: str) -> dict[str, An
     remediation = assessment.remediation
     if not remediation.jobs:
         return None
-    lines = "\n".join(f"• {line.removeprefix('stop ')}" for line in remediation.plan)
+    # Resource names come from their tags: anyone who may tag an instance writes them.
+    lines = "\n".join(f"• {mrkdwn(line.removeprefix('stop '))}" for line in remediation.plan)
     if remediation.offered:
         ask = (
-            f"An approver ({', '.join(remediation.approvers)}) can apply exactly this list in {approvals_channel}; "
+            f"An approver ({mrkdwn(', '.join(remediation.approvers))}) can apply exactly this list in "
+            f"{approvals_channel}; "
             "nothing is stopped otherwise. Stopped resources start again with the next off-hours start."
         )
     else:
-        ask = remediation.note
+        ask = mrkdwn(remediation.note)
     text = f"*Remediation: would stop {len(remediation.jobs)} non-production resource(s)*\n{lines}\n_{ask}_"
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_LIMIT]}}
 
@@ -121,16 +124,16 @@ def blocks(assessment: Assessment, approvals_channel: str) -> list[dict[str, Any
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{alarm.alarm_name}* is OK again.\n{alarm.reason}"[:_SECTION_LIMIT],
+                    "text": f"*{mrkdwn(alarm.alarm_name)}* is OK again.\n{mrkdwn(alarm.reason)}"[:_SECTION_LIMIT],
                 },
             },
             _context(assessment),
         ]
     title = f"AWS cost alarm: {assessment.severity}" if alarm else "AWS cost report"
     intro = (
-        f"*{alarm.alarm_name}* is in ALARM.\n{alarm.reason}"
+        f"*{mrkdwn(alarm.alarm_name)}* is in ALARM.\n{mrkdwn(alarm.reason)}"
         if alarm
-        else f"Requested by {assessment.requested_by or 'someone'}"
+        else f"Requested by {mrkdwn(assessment.requested_by or 'someone')}"
     )
     out: list[dict[str, Any]] = [
         {

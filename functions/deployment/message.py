@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.core.text import mrkdwn
 from functions.deployment.models import Deploy
 
 # stage -> (emoji, headline)
@@ -37,8 +38,8 @@ def render(state: Deploy, stage: str, detail: str, events: list[str]) -> tuple[s
     emoji, headline = STAGES.get(stage, (":grey_question:", stage))
     head = f"{emoji} *{headline}*: *{target.service}* `{target.version}` to *{target.environment}*"
     text = f"{headline}: {target.service} {target.version} to {target.environment}"
-    if detail:
-        head += f"\n{detail}"
+    if detail:  # Argo CD's and the vendors' own words (health messages, errors): text only
+        head += f"\n{mrkdwn(detail)}"
         text += f": {detail}"
     fields: list[str] = []
     change = state.change
@@ -56,9 +57,9 @@ def render(state: Deploy, stage: str, detail: str, events: list[str]) -> tuple[s
         fields.append(f"*GitHub deployment*\n{state.deployment.repo} #{state.deployment.id}")
     if state.gitops is not None and state.gitops.changed:
         fields.append(f"*GitOps commit*\n`{_short(state.gitops.commit)}`")
-    who = f"*Requested by*\n{target.requested_by} ({target.trigger})"
+    who = f"*Requested by*\n{mrkdwn(target.requested_by)} ({mrkdwn(target.trigger)})"
     if state.approval is not None and state.approval.approver:
-        who += f"\n*Approved by* {state.approval.approver}"
+        who += f"\n*Approved by* {mrkdwn(state.approval.approver)}"
     fields.append(who)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": head}},

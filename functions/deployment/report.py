@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from functions.adapters.errors import VendorError
 from functions.core import audit
+from functions.core.text import mrkdwn
 from functions.deployment import message
 from functions.deployment.models import Deploy
 
@@ -87,7 +88,8 @@ def show(
         return run
     stamp = datetime.now(UTC).strftime("%H:%M:%S")
     if event:
-        run.events.append(f"`{stamp}` {event}")
+        # Events carry Argo CD's and the vendors' own words (health messages, errors): text only.
+        run.events.append(f"`{stamp}` {mrkdwn(event)}")
     run.stage = stage
     text, blocks = message.render(state, stage, detail or event, run.events)
     try:
@@ -108,7 +110,7 @@ def show(
             if posted is not None:
                 run.channel, run.ts = posted
     except VendorError as error:
-        run.events.append(f"`{stamp}` (Slack: {error.detail})")
+        run.events.append(f"`{stamp}` (Slack: {mrkdwn(error.detail)})")
     _save(table, client, execution_id, run)
     return run
 

@@ -22,6 +22,7 @@ from functions.compute.actions import ACTOR, label, running_resources, summarize
 from functions.compute.models import Job, JobResult, OffHoursRequest, Plan
 from functions.core.change import ChangeContext
 from functions.core.config import PlatformConfig
+from functions.core.text import mrkdwn
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -128,8 +129,9 @@ def report(
 
 
 def failure_blocks(planned: Plan, lines: dict[str, list[str]], verb: str) -> list[dict[str, Any]]:
-    failed = "\n".join(f"• {line}" for line in lines["failed"])
-    done = "\n".join(f"• {line}" for line in lines["done"]) or "_none_"
+    # Resource names come from their tags: anyone who may tag an instance writes them.
+    failed = "\n".join(f"• {mrkdwn(line)}" for line in lines["failed"])
+    done = "\n".join(f"• {mrkdwn(line)}" for line in lines["done"]) or "_none_"
     return [
         {"type": "header", "text": {"type": "plain_text", "text": f"Off-hours {planned.action}: failures"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Failed after retries*\n{failed}"[:3000]}},
