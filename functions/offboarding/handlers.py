@@ -32,7 +32,7 @@ WORKFLOW = "offboarding"
 def validate(task: Task[StepState], _: LambdaContext) -> dict[str, Any]:
     def check_request(state: StepState, github: GitHub) -> dict[str, Any]:
         request = OffboardingRequest.model_validate(state.request)
-        return check(request, config(), vendors.okta(), github, vendors.directory(links=("iam",)))
+        return check(request, config(), github, vendors.directory(links=("iam",)))
 
     return validated(task, check_request)
 

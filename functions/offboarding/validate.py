@@ -11,7 +11,6 @@ from functions.people.models import OffboardingRequest
 
 if TYPE_CHECKING:
     from functions.adapters.github import GitHub
-    from functions.adapters.okta import Okta
     from functions.core.config import PlatformConfig
     from functions.core.identity import Directory, Person
 
@@ -46,21 +45,23 @@ def approvers(config: PlatformConfig) -> list[str]:
 
 
 def validate(
-    request: OffboardingRequest, config: PlatformConfig, okta: Okta, github: GitHub, directory: Directory
+    request: OffboardingRequest, config: PlatformConfig, github: GitHub, directory: Directory
 ) -> dict[str, Any]:
     """Every problem at once; when there is none, the person the identity directory resolves from
-    the email, with the accounts that are theirs (the later steps act on those and nothing else)."""
+    the email (its one Okta read), with the accounts that are theirs (the later steps act on those
+    and nothing else)."""
     problems = [f"**{LABELS[key]}** is missing" for key, value in request.model_dump().items() if not value]
     problems += forms.field_problems(request.model_dump(), LABELS)  # lengths, one line, no markup
     domains = [d.lower() for d in config.organization.email_domains]
-    user = None
+    found = None
     if request.email:
         problem = email_problem(LABELS["email"], request.email, domains)
         if problem:
             problems.append(problem)
         else:
-            user = okta.find_user(request.email)
-            if user is None:
+            found = directory.person(request.email)
+            if found is None or found.okta_id is None:
+                found = None
                 problems.append(f"{forms.code(request.email)} is not a user in Okta")
     if request.last_day:
         try:
@@ -69,16 +70,15 @@ def validate(
             problems.append(f"**Last day** {forms.code(request.last_day)} is not a date (YYYY-MM-DD)")
     if request.github_username and github.get_user(request.github_username) is None:
         problems.append(f"**GitHub username** {forms.code(request.github_username)} does not exist on GitHub")
-    found = directory.person(user.email) if user is not None else None
     if found is not None and request.github_username and not problems:
         problems += _not_theirs(request.github_username, found, directory.github_link)
-    if problems or user is None or found is None:
+    if problems or found is None:
         return {"ok": False, "problems": problems}
-    name = f"{user.first_name} {user.last_name}".strip() or user.login
+    name = found.name or found.email
     person = {
         **request.model_dump(),
         "full_name": name,
-        "okta_status": user.status,
+        "okta_status": found.okta_status,
         # The leaver's IAM users are the ones tagged with their email (identity.iam_email_tag).
         "iam_users": list(found.iam_users),
     }
