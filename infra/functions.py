@@ -43,6 +43,8 @@ DR_SOURCE_ACTIONS = frozenset(
         "rds:DescribeDBInstances",
         "rds:DescribeDBSnapshots",
         "rds:DescribeDBInstanceAutomatedBackups",
+        "rds:DescribeDBClusters",
+        "rds:RestoreDBClusterToPointInTime",
         "rds:ListTagsForResource",
         "rds:RestoreDBInstanceToPointInTime",
         "rds:RestoreDBInstanceFromDBSnapshot",
@@ -311,6 +313,7 @@ class Functions(Construct):
         unknown = [a for a in actions if a.split(":", 1)[0] not in copies]
         if unknown:
             raise ValueError(f"{scope} covers DynamoDB, RDS and the drill's executions, not {', '.join(unknown)}")
+        statements = self._dr_data_api_statements(actions)
         by_resources: dict[tuple[str, ...], list[str]] = {}
         for action in actions:
             service = action.split(":", 1)[0]
@@ -320,7 +323,17 @@ class Functions(Construct):
                 arns = sources.get(service, []) + arns
             if arns:  # states: no drill deployed, no executions to read
                 by_resources.setdefault(tuple(arns), []).append(action)
-        return [iam.PolicyStatement(actions=chosen, resources=list(arns)) for arns, chosen in by_resources.items()]
+        statements += [
+            iam.PolicyStatement(actions=chosen, resources=list(arns)) for arns, chosen in by_resources.items()
+        ]
+        return statements
+
+    def _dr_data_api_statements(self, actions: tuple[str, ...]) -> list[iam.PolicyStatement]:
+        """The Data API signs in with the SQL checks' configured secrets: read those, nothing else."""
+        secrets = sorted({t.sql_check.secret_arn for t in self._config.dr.targets if t.sql_check})
+        if "rds-data:ExecuteStatement" not in actions or not secrets:
+            return []
+        return [iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)]
 
     def _dr_source_arns(self) -> dict[str, list[str]]:
         """The DR targets (never written to or deleted), by service: each DynamoDB table and its
@@ -340,6 +353,11 @@ class Functions(Construct):
         ]
         if rds:  # snapshot names are not known at synth: any snapshot, restored only into a drill-* copy
             rds.append(stack.format_arn(service="rds", resource="snapshot", resource_name="*", arn_format=colon))
+        rds += [
+            stack.format_arn(service="rds", resource="cluster", resource_name=t.resource, arn_format=colon)
+            for t in targets
+            if t.kind == "aurora"
+        ]
         return {"dynamodb": dynamodb, "rds": rds}
 
     def _dr_copy_arns(self) -> dict[str, list[str]]:
@@ -348,11 +366,16 @@ class Functions(Construct):
         stack = Stack.of(self)
         colon = ArnFormat.COLON_RESOURCE_NAME
         machine = self.state_machine_arns("stateMachine").get("dr_drill")
+        cluster = stack.format_arn(
+            service="rds", resource="cluster", resource_name=f"{DR_COPY_PREFIX}*", arn_format=colon
+        )
         return {
             "dynamodb": [stack.format_arn(service="dynamodb", resource="table", resource_name=f"{DR_COPY_PREFIX}*")],
             "rds": [
-                stack.format_arn(service="rds", resource="db", resource_name=f"{DR_COPY_PREFIX}*", arn_format=colon)
+                stack.format_arn(service="rds", resource="db", resource_name=f"{DR_COPY_PREFIX}*", arn_format=colon),
+                cluster,
             ],
+            "rds-data": [cluster],  # the SQL check runs on the restored cluster only
             "states": [machine] if machine else [],
         }
 

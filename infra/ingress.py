@@ -49,7 +49,11 @@ TARGET_RETRIES = 8  # EventBridge retries a failed target with backoff for up to
 
 
 def route_rule(scope: Construct, bus: events.IEventBus, route: Route) -> events.Rule:
-    """The route as a rule on the platform's bus, its pattern exactly as declared."""
+    """The route as a rule on the platform's bus, its pattern exactly as declared. Events of AWS
+    services (`aws.*` sources: Step Functions' execution status changes) arrive on the account's
+    default bus only, so their routes are rules there."""
+    if all(str(source).startswith("aws.") for source in route.pattern["source"]):
+        bus = events.EventBus.from_event_bus_name(scope, f"{route.name}DefaultBus", "default")
     rule = events.Rule(
         scope,
         route.name,

@@ -60,6 +60,11 @@ WILDCARDS: tuple[Wildcard, ...] = (
         "The DR drill's own RDS copies, named per run: the only DB instances it may delete.",
     ),
     Wildcard(
+        r"Resource::" + _ACCOUNT + r"cluster:drill-\*",
+        "The DR drill's own Aurora copies, named per run: the only DB clusters it may create an instance "
+        "in, run its SQL check on, or delete.",
+    ),
+    Wildcard(
         r"Resource::" + _ACCOUNT + r"table/[A-Za-z0-9_.-]+/backup/\*",
         "Backups of a configured DR table: backup ids are made by DynamoDB and AWS Backup; read and "
         "restored from, never deleted.",
@@ -118,6 +123,8 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "rds:DescribeDBInstances": "Listing the RDS instances the off-hours tags and the DR drill select",
     "rds:DescribeDBSnapshots": "The DR drill finds a target's newest snapshot",
     "rds:DescribeDBInstanceAutomatedBackups": "The DR drill finds a target's restorable window",
+    "rds:DescribeDBClusters": "The DR drill reads an Aurora target's restorable time and its drill-* copies",
+    "backup:ListRecoveryPointsByResource": "The DR drill looks for an RDS target's AWS Backup copy in the DR region",
     "ec2:DescribeInstances": "Listing the EC2 instances the off-hours tags select: no resource-level permissions",
     "autoscaling:DescribeAutoScalingGroups": "Listing the Auto Scaling groups the off-hours tags select",
     "ce:GetCostAndUsage": "Cost Explorer: no resource-level permissions",

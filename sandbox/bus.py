@@ -70,6 +70,10 @@ class LocalBus:
             "detail": json.loads(detail) if isinstance(detail, str) else detail,
         }
 
+    def listened(self, event: dict[str, Any]) -> bool:
+        """Whether any route's pattern matches `event` (nothing is recorded or run)."""
+        return any((r.workflow or r.function) and pattern.matches_event(event) for r, pattern in self._patterns)
+
     def route(self, event: dict[str, Any]) -> list[str]:
         """Run every matching route's target; returns the targets' names."""
         matched = [r for r, pattern in self._patterns if (r.workflow or r.function) and pattern.matches_event(event)]

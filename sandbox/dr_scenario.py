@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+
 from functions.core.config import PlatformConfig
 from sandbox import clock
+from sandbox.dr_region import DrRegionCopies
 from sandbox.hooks import on_default_session
 
 _SPEC = re.compile(r"^(?P<target>[a-z0-9][a-z0-9-]*)=(?P<rest>.+)$")
@@ -56,10 +59,12 @@ def parse_restore(text: str) -> tuple[str, Scenario]:
 
 class DrScenarios:
     def __init__(self, config: PlatformConfig) -> None:
+        self._region = config.aws.region
         self._sources = {t.name: t.resource for t in config.dr.targets}
         self._scenarios: dict[str, Scenario] = {}
         self._requested: dict[str, datetime] = {}  # copy name -> virtual time of its restore request
         self._lock = threading.Lock()
+        self.copies = DrRegionCopies(config, virtual_now)  # RDS targets' copies in dr.dr_region
 
     def set(self, target: str, scenario: Scenario) -> dict[str, Any]:
         if target not in self._sources:
@@ -71,6 +76,7 @@ class DrScenarios:
         return self.state()
 
     def clear(self) -> None:
+        self.copies.clear()
         with self._lock:
             self._scenarios.clear()
             self._requested.clear()
@@ -120,6 +126,40 @@ class DrScenarios:
         self._requested_now(name)
         if self._still_restoring(name):
             db["DBInstanceStatus"] = "creating"
+
+    def _after_cluster_restore(self, parsed: dict[str, Any], **_: Any) -> None:
+        from sandbox.seed_aurora import copy_sql_answers
+
+        cluster = parsed.get("DBCluster", {})
+        name = str(cluster.get("DBClusterIdentifier", ""))
+        self._requested_now(name)
+        source = next((m for t, m in self._sources.items() if name.startswith(f"drill-{t}-")), None)
+        arn = str(cluster.get("DBClusterArn", ""))
+        if source and arn:
+            copy_sql_answers(self._region, arn.rsplit(":", 1)[0] + f":{source}", arn)
+        if self._still_restoring(name):
+            cluster["Status"] = "creating"
+
+    def _after_describe_clusters(self, parsed: dict[str, Any], **_: Any) -> None:
+        for cluster in parsed.get("DBClusters", []):
+            name = str(cluster.get("DBClusterIdentifier", ""))
+            if cluster.get("Status") == "available" and self._still_restoring(name):
+                cluster["Status"] = "creating"
+            lag = self._lag_of_source(name)
+            if lag and "LatestRestorableTime" in cluster:
+                cluster["LatestRestorableTime"] = virtual_now() - timedelta(minutes=lag)
+
+    def _enable_http_endpoint(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        from urllib.parse import parse_qs
+
+        from sandbox.seed_aurora import enable_http_endpoint
+
+        body = params.get("body")
+        fields = body if isinstance(body, dict) else parse_qs(body.decode() if isinstance(body, bytes) else body or "")
+        arn = fields["ResourceArn"]
+        parsed = enable_http_endpoint(self._region, arn[0] if isinstance(arn, list) else arn)
+        parsed["ResponseMetadata"] = {"RequestId": "sandbox-rds", "HTTPStatusCode": 200}
+        return AWSResponse("https://rds.sandbox.invalid/", 200, HTTPHeaders(), None), parsed
 
     def _after_describe_table(self, parsed: dict[str, Any], **_: Any) -> None:
         table = parsed.get("Table", {})
@@ -172,12 +212,17 @@ class DrScenarios:
             ("after-call.dynamodb.DescribeContinuousBackups", self._after_continuous_backups),
             ("after-call.dynamodb.ListBackups", self._after_list_backups),
             ("after-call.rds.DescribeDBSnapshots", self._after_describe_snapshots),
+            ("after-call.rds.RestoreDBClusterToPointInTime", self._after_cluster_restore),
+            ("after-call.rds.DescribeDBClusters", self._after_describe_clusters),
+            # moto does not implement EnableHttpEndpoint (the Data API on a provisioned cluster)
+            ("before-call.rds.EnableHttpEndpoint", self._enable_http_endpoint),
         )
         previous = timing.set_source(virtual_now)
         try:
             with ExitStack() as stack:
                 for number, (event, hook) in enumerate(hooks):
                     stack.enter_context(on_default_session(event, hook, f"sandbox-dr-{number}"))
+                stack.enter_context(self.copies.installed())
                 yield
         finally:
             timing.set_source(previous)

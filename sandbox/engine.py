@@ -476,7 +476,35 @@ class LocalEngine:
             execution.calls = calls.since(calls_mark)
             execution.duration_ms = round((time.perf_counter() - started) * 1000)
             execution.virtual_wait_s = clock.waited(execution.arn)
+            self._publish_status_change(execution)
             execution.done.set()
+
+    def _publish_status_change(self, execution: Execution) -> None:
+        """Step Functions' "Execution Status Change" event of an execution that ended, routed as
+        EventBridge delivers it to rules on the default bus (the DR janitor deletes the copies of a
+        drill that was aborted or timed out). Not while the engine stops its executions itself."""
+        if self._stopping.is_set() or execution.status not in FINAL:
+            return
+        detail = {
+            "executionArn": execution.arn,
+            "stateMachineArn": self._machines.get(execution.workflow, ""),
+            "name": execution.id,
+            "status": execution.status,
+            "error": execution.error,
+            "cause": execution.cause,
+        }
+        entry = {
+            "Source": "aws.states",
+            "DetailType": "Step Functions Execution Status Change",
+            "Detail": json.dumps(detail),
+            "Resources": [execution.arn],
+        }
+        try:
+            event = self.bus.envelope(entry)
+            if self.bus.listened(event):  # recorded only where a route wants it, as EventBridge matches rules
+                self.bus.route(event)
+        except Exception:  # a route's failure must not break the execution record
+            logging.getLogger("platform-automation.engine").exception("status change of %s", execution.id)
 
     def _history(self, arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []

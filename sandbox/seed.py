@@ -45,6 +45,9 @@ def seed_aws(config: PlatformConfig, region: str) -> None:
 
     seed_credentials(config, region)  # the machine users of credentials.inventory, with their keys
     seed_dr_databases(config, region)
+    from sandbox.seed_aurora import seed_dr_clusters
+
+    seed_dr_clusters(config, region)  # the Aurora DR targets, their Data API and what it answers
 
 
 def seed_dr_databases(config: PlatformConfig, region: str) -> None:

@@ -1,7 +1,8 @@
 """RDS restores for the DR drill: a DB instance's recovery points (its latest restorable time, its
 newest automated or manual snapshot), a restore of one into a new `drill-*` instance tagged with
 the drill, the copy's status and settings, cross-region automated backups and snapshot copies, and
-deleting only what a drill created.
+deleting only what a drill created. A copy in the DR region is found as a replicated automated
+backup, a copied snapshot or an AWS Backup copy.
 
 (DynamoDB restores are functions/adapters/aws_table_restore.py.)
 """
@@ -150,23 +151,28 @@ class RdsRestore:
             )["DBInstance"]
         return RdsInstance(target_id, str(created.get("DBInstanceStatus", "creating")), restored_from=snapshot_id)
 
-    def newest_copy_in(self, region: str, source_arn: str) -> datetime | None:
-        """The newest recovery point of the instance `source_arn` held in `region`: a replicated
-        automated backup's latest restorable time, or a snapshot copied there (named by its source)."""
+    def newest_copy_in(self, region: str, source_arn: str) -> tuple[datetime, str] | None:
+        """The newest recovery point of the instance `source_arn` held in `region`, and what it is:
+        a replicated automated backup's latest restorable time, a snapshot copied there (named by
+        its source), or an AWS Backup recovery point copied into a vault there."""
         other = RdsRestore(region, page_size=self._page_size)
-        newest: datetime | None = None
+        found: list[tuple[datetime, str]] = []
         with aws_errors(RDS, "DescribeDBInstanceAutomatedBackups"):
-            backups = other.rds.describe_db_instance_automated_backups()["DBInstanceAutomatedBackups"]
+            pages = other.rds.get_paginator("describe_db_instance_automated_backups").paginate(
+                PaginationConfig=page_config(self._page_size)
+            )
+            backups = [b for page in pages for b in page.get("DBInstanceAutomatedBackups", [])]
         for backup in backups:
-            if backup.get("DBInstanceArn") == source_arn:
-                point = backup.get("RestoreWindow", {}).get("LatestTime")
-                newest = max(filter(None, [newest, point]), default=None)
+            point = backup.get("RestoreWindow", {}).get("LatestTime")
+            if backup.get("DBInstanceArn") == source_arn and point:
+                found.append((point, "replicated automated backup"))
         for snapshot in other._snapshots():
             if snapshot.get("SourceDBSnapshotIdentifier", "").startswith(_snapshot_prefix(source_arn)) and (
-                snapshot.get("Status") in USABLE
+                snapshot.get("Status") in USABLE and snapshot.get("SnapshotCreateTime")
             ):
-                newest = max(filter(None, [newest, snapshot.get("SnapshotCreateTime")]), default=None)
-        return newest
+                found.append((snapshot["SnapshotCreateTime"], "copied snapshot"))
+        found += [(point, "AWS Backup copy") for point in _backup_copies(region, source_arn)]
+        return max(found, key=lambda f: f[0], default=None)
 
     def delete(self, instance_id: str) -> bool:
         """Delete a drill instance (no final snapshot: it is a copy); False when it is gone already;
@@ -184,6 +190,18 @@ class RdsRestore:
                 raise CopyBusyError(f"{instance_id} cannot be deleted yet: {exc.detail}") from exc
             raise
         return True
+
+
+def _backup_copies(region: str, resource_arn: str) -> list[datetime]:
+    """Creation times of the COMPLETED AWS Backup recovery points of `resource_arn` in `region`'s
+    vaults (in a region other than the resource's, each is a cross-region copy)."""
+    backup = new_client("backup", region)
+    points: list[datetime] = []
+    with aws_errors("backup", "ListRecoveryPointsByResource"):
+        pages = backup.get_paginator("list_recovery_points_by_resource").paginate(ResourceArn=resource_arn)
+        for page in pages:
+            points += [p["CreationDate"] for p in page.get("RecoveryPoints", []) if p.get("Status") == "COMPLETED"]
+    return points
 
 
 def _snapshot(snapshot: Any) -> RdsSnapshot:

@@ -188,6 +188,7 @@ class Commit:
     message: str
     author: str | None  # the GitHub login, when the commit's email belongs to an account
     html_url: str
+    committed_at: datetime | None = None
 
     @property
     def title(self) -> str:
@@ -605,6 +606,16 @@ class GitHub:
         response = self._rest.request("get commit", "GET", path, params={"per_page": 1}, ok=(404, 422))
         return None if response.status_code in (404, 422) else _commit(response.json())
 
+    def last_commit(self, repo: str, path: str, ref: str | None = None) -> Commit | None:
+        """The newest commit that changed `path` (on `ref`, default the default branch); None when
+        no commit did (the file never existed) or the repository is missing or empty."""
+        params: dict[str, Any] = {"path": path, "per_page": 1, **({"sha": ref} if ref else {})}
+        response = self._rest.request(
+            "list commits", "GET", f"{_repo_path(repo)}/commits", params=params, ok=(404, 409)
+        )
+        found = [] if response.status_code in (404, 409) else response.json()
+        return _commit(found[0]) if found else None
+
     def compare(self, repo: str, base: str, head: str) -> Comparison:
         """What `head` has that `base` lacks (and the other way round, in `behind_by`)."""
         path = f"{_repo_path(repo)}/compare/{_seg(base)}...{_seg(head)}"
@@ -848,11 +859,13 @@ def _deployment_status(deployment_id: int, data: Mapping[str, Any]) -> Deploymen
 
 def _commit(data: Mapping[str, Any]) -> Commit:
     detail = data.get("commit") or {}
+    committed = (detail.get("committer") or {}).get("date")
     return Commit(
         sha=str(data["sha"]),
         message=str(detail.get("message") or ""),
         author=_login(data.get("author")),
         html_url=str(data.get("html_url") or ""),
+        committed_at=_parse_time(str(committed)) if committed else None,
     )
 
 

@@ -552,6 +552,19 @@ DEFAULT_DR_TIERS: dict[str, DrTier] = {
 SampleKey = dict[str, str | int]
 
 
+class DrSqlCheck(_Model):
+    """A query the restored copy must answer through the RDS Data API (Aurora with its HTTP
+    endpoint enabled), e.g. `select count(*) from orders` at least 1."""
+
+    sql: str = Field(min_length=1, description="Run on the restored copy; the first column of its first row is checked")
+    min: float = Field(default=1, description="Smallest acceptable value of that column")
+    database: str | None = Field(default=None, description="The database to run it in (default: the cluster's)")
+    secret_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:",
+        description="Secrets Manager ARN of the credentials the Data API uses",
+    )
+
+
 class DrTarget(_Model):
     name: Slug
     kind: Literal["dynamodb", "rds", "aurora"] = Field(
@@ -575,13 +588,18 @@ class DrTarget(_Model):
     runbook: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:.+$", description="owner/repo:path of its runbook"
     )
+    sql_check: DrSqlCheck | None = Field(
+        default=None, description="RDS/Aurora: a query the copy must answer (Data API: Aurora only)"
+    )
 
     @model_validator(mode="after")
     def _kind_settings(self) -> DrTarget:
         if self.kind != "dynamodb" and self.sample_keys:
             raise ValueError(f"sample_keys are for dynamodb targets, not {self.kind}")
-        if self.kind == "dynamodb" and self.instance_class:
-            raise ValueError("instance_class is for rds and aurora targets")
+        if self.kind == "dynamodb" and (self.instance_class or self.sql_check):
+            raise ValueError("instance_class and sql_check are for rds and aurora targets")
+        if self.kind == "aurora" and self.method == "backup":
+            raise ValueError("aurora targets are drilled by point-in-time restore (method pitr or auto)")
         return self
 
 

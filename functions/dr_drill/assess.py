@@ -73,6 +73,7 @@ def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
         "passed": passed,
         "problems": problems,
         "findings": [*job.findings, *(verification.notes if verification else [])],
+        "runbook": job.runbook,
     }
 
 

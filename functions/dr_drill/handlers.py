@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
+from functions.adapters.aws_cluster_restore import ClusterRestore
 from functions.adapters.aws_restore import RdsRestore
 from functions.adapters.aws_table_restore import TableRestore
 from functions.core import clients, constants
@@ -31,9 +32,15 @@ def _databases() -> RdsRestore:
     return RdsRestore(config().aws.region)
 
 
+@cache
+def _clusters() -> ClusterRestore:
+    return ClusterRestore(config().aws.region)
+
+
 def _reset() -> None:
     _tables.cache_clear()
     _databases.cache_clear()
+    _clusters.cache_clear()
 
 
 clients.on_reset(_reset)
@@ -46,8 +53,19 @@ def _changes(execution_id: str, dry_run: bool) -> ChangeContext:
 @step(DrillRequest)
 def plan(task: Task[DrillRequest], _: LambdaContext) -> dict[str, Any]:
     request = task.state
+    cfg = config()
+    # GitHub's secret is read only when a drilled target names a runbook.
+    wanted = [t for t in cfg.dr.targets if not request.targets or t.name in request.targets]
+    github = vendors.github() if any(t.runbook for t in wanted) else None
     result = planning.plan(
-        config(), request.targets, task.execution_id, request.dry_run, tables=_tables(), databases=_databases()
+        cfg,
+        request.targets,
+        task.execution_id,
+        request.dry_run,
+        tables=_tables(),
+        databases=_databases(),
+        github=github,
+        clusters=_clusters(),
     )
     logger.info("planned", extra={"jobs": len(result.jobs), "dry_run": result.dry_run})
     return result.model_dump(mode="json")
@@ -56,23 +74,25 @@ def plan(task: Task[DrillRequest], _: LambdaContext) -> dict[str, Any]:
 @step(JobStep)
 def start_restore(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     changes = _changes(task.execution_id, task.state.dry_run)
-    return restore.start(task.state.job, task.execution_id, changes, _tables(), _databases()).model_dump()
+    return restore.start(
+        task.state.job, task.execution_id, changes, _tables(), _databases(), clusters=_clusters()
+    ).model_dump()
 
 
 @step(CheckStep)
 def check_restore(task: Task[CheckStep], _: LambdaContext) -> dict[str, Any]:
-    return restore.check(task.state.job, task.state.restore, _tables(), _databases()).model_dump()
+    return restore.check(task.state.job, task.state.restore, _tables(), _databases(), _clusters()).model_dump()
 
 
 @step(JobStep)
 def verify(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
-    return restore.verify(task.state.job, _tables(), _databases()).model_dump()
+    return restore.verify(task.state.job, _tables(), _databases(), _clusters()).model_dump()
 
 
 @step(JobStep)
 def cleanup(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     changes = _changes(task.execution_id, task.state.dry_run)
-    return restore.cleanup(task.state.job, changes, _tables(), _databases()).model_dump()
+    return restore.cleanup(task.state.job, changes, _tables(), _databases(), _clusters()).model_dump()
 
 
 @step(Drilled)

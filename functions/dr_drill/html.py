@@ -19,7 +19,13 @@ def render(evidence: dict[str, Any]) -> str:
     rows = []
     for t in evidence["targets"]:
         verdict = '<b class="pass">passed</b>' if t["passed"] else '<b class="fail">FAILED</b>'
-        notes = [*t["problems"], *t["findings"], *([t["trend"]["text"]] if t.get("trend") else [])]
+        runbook = t.get("runbook") or {}
+        fresh = (
+            [f"runbook {runbook['runbook']} changed {runbook['age_days']:g} days ago"]
+            if runbook and not runbook["finding"] and runbook["age_days"] is not None
+            else []
+        )
+        notes = [*t["problems"], *t["findings"], *fresh, *([t["trend"]["text"]] if t.get("trend") else [])]
         rows.append(
             "<tr>"
             + "".join(

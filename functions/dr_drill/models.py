@@ -25,7 +25,7 @@ class Job(_State):
     target: str
     kind: str  # dynamodb | rds | aurora
     tier: str
-    method: str  # pitr | backup
+    method: str  # pitr | backup (aurora: pitr)
     source: str
     copy_name: str  # drill-<target>-<execution suffix>
     rto_minutes: int
@@ -39,6 +39,7 @@ class Job(_State):
     min_items: int = 0
     sample_keys: list[dict[str, str | int]] = []
     instance_class: str | None = None
+    sql_check: dict[str, Any] | None = None  # config DrSqlCheck: sql, min, database, secret_arn
     poll_seconds: int
     max_poll_seconds: int
     max_polls: int
@@ -46,6 +47,7 @@ class Job(_State):
     problem: str | None = None  # the drill cannot restore this target (no recovery point)
     cross_region: dict[str, Any] | None = None  # {"region", "copy_point", "age_minutes", "problem"}
     findings: list[str] = []  # worth knowing, not a failure (a stale runbook)
+    runbook: dict[str, Any] | None = None  # dr_drill/runbook.py: its last commit, age and finding
 
 
 class JobStep(_State):

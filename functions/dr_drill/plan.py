@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from functions.adapters.aws_cluster_restore import ClusterRestore
 from functions.adapters.aws_restore import RdsRestore
 from functions.adapters.aws_table_restore import TableRestore
 from functions.core.config import DrSettings, DrTarget, PlatformConfig
-from functions.dr_drill import timing
+from functions.dr_drill import aurora, runbook, timing
 from functions.dr_drill.models import Job, Plan
 from functions.dr_janitor.naming import copy_name
+
+if TYPE_CHECKING:
+    from functions.adapters.github import GitHub
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,12 @@ def plan(
     *,
     tables: TableRestore,
     databases: RdsRestore,
+    github: GitHub | None = None,
+    clusters: ClusterRestore | None = None,
 ) -> Plan:
+    """`github` reads the targets' runbooks (None: their age is not checked)."""
     settings = config.dr
+    clusters = clusters or ClusterRestore(config.aws.region)
     unknown = sorted(set(names) - {t.name for t in settings.targets})
     if unknown:
         raise ValueError(
@@ -46,7 +55,16 @@ def plan(
         )
     started = timing.now()
     jobs = [
-        _job(settings, target, execution_id, started, tables=tables, databases=databases)
+        _job(
+            settings,
+            target,
+            execution_id,
+            started,
+            tables=tables,
+            databases=databases,
+            clusters=clusters,
+            github=github,
+        )
         for target in settings.targets
         if not names or target.name in names
     ]
@@ -61,6 +79,8 @@ def _job(
     *,
     tables: TableRestore,
     databases: RdsRestore,
+    clusters: ClusterRestore,
+    github: GitHub | None,
 ) -> Job:
     goals = settings.targets_of(target)
     job = Job(
@@ -76,13 +96,18 @@ def _job(
         min_items=target.min_items,
         sample_keys=[dict(k) for k in target.sample_keys],
         instance_class=target.instance_class,
+        sql_check=target.sql_check.model_dump() if target.sql_check else None,
         poll_seconds=settings.restore_poll_seconds,
         max_poll_seconds=settings.max_poll_seconds,
         max_polls=settings.max_restore_polls,
         timeout_minutes=goals.rto_minutes * settings.restore_timeout_factor,
     )
+    if target.runbook and github is not None:
+        checked = runbook.check(github, target.runbook, settings.runbook_max_age_days, started)
+        findings = [checked["finding"]] if checked["finding"] else []
+        job = job.model_copy(update={"runbook": checked, "findings": findings})
     try:
-        point = _recovery_point(target, tables, databases)
+        point = _recovery_point(target, tables, databases, clusters)
     except NoRecoveryPointError as exc:
         return job.model_copy(update={"problem": str(exc)})
     updates: dict[str, object] = {
@@ -100,12 +125,17 @@ def _job(
     return job.model_copy(update=updates)
 
 
-def _recovery_point(target: DrTarget, tables: TableRestore, databases: RdsRestore) -> Point:
+def _recovery_point(target: DrTarget, tables: TableRestore, databases: RdsRestore, clusters: ClusterRestore) -> Point:
     if target.kind == "dynamodb":
         return _table_point(target, tables)
     if target.kind == "rds":
         return _instance_point(target, databases)
-    raise NoRecoveryPointError(f"{target.kind} targets cannot be drilled yet (dynamodb and rds can)")
+    at, why = aurora.latest_restorable(target.resource, clusters)
+    if at is None:
+        raise NoRecoveryPointError(why or f"no recovery point of DB cluster {target.resource}")
+    return Point(
+        "pitr", at, None, f"point-in-time restore of cluster {target.resource} to {at.isoformat()} plus one instance"
+    )
 
 
 def _table_point(target: DrTarget, tables: TableRestore) -> Point:
@@ -156,13 +186,18 @@ def _cross_region(
         else:
             found["problem"] = f"table {target.resource} has no replica in {region}"
         return found
-    source = databases.instance(target.resource)
-    point = databases.newest_copy_in(region, source.arn) if source else None
-    if point is None:
-        found["problem"] = f"no automated backup or snapshot of {target.resource} in {region}"
+    if target.kind == "aurora":
+        found["problem"] = f"cross-region copies of Aurora clusters are not checked yet ({target.resource})"
         return found
+    source = databases.instance(target.resource)
+    newest = databases.newest_copy_in(region, source.arn) if source else None
+    if newest is None:
+        what = "replicated automated backup, snapshot or AWS Backup copy"
+        found["problem"] = f"no {what} of {target.resource} in {region}"
+        return found
+    point, kind = newest
     age = timing.minutes_between(point.isoformat(), started)
-    found.update(copy_point=point.isoformat(), age_minutes=age, kind="automated backup or snapshot copy")
+    found.update(copy_point=point.isoformat(), age_minutes=age, kind=kind)
     if age is not None and age > rpo_minutes:
         found["problem"] = f"the newest copy in {region} is {age} min old, RPO is {rpo_minutes} min"
     return found

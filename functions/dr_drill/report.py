@@ -8,6 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from functions.core.change import ChangeContext
+from functions.core.text import mrkdwn, one_line
 from functions.dr_drill import html, timing, trend
 from functions.dr_drill.assess import assess, by_tier
 from functions.dr_drill.models import JobResult, Plan
@@ -68,16 +69,18 @@ def _line(target: dict[str, Any]) -> str:
     mark = ":white_check_mark:" if target["passed"] else ":x:"
     rto = target["rto_achieved_minutes"]
     head = (
-        f"{mark} *{target['target']}* ({target['tier']}, {target['kind']} {target['method']}): "
+        f"{mark} *{mrkdwn(target['target'])}* ({mrkdwn(target['tier'])}, {target['kind']} {target['method']}): "
         f"RTO {'-' if rto is None else rto}/{target['rto_minutes']} min, "
         f"RPO {target['rpo_achieved_minutes'] if target['rpo_achieved_minutes'] is not None else '-'}"
         f"/{target['rpo_minutes']} min"
     )
     extra = [
         *target["problems"][:3],
+        *target.get("findings", [])[:2],
         *([target["trend"]["text"]] if target.get("trend") and target["trend"]["text"] else []),
     ]
-    return head + "".join(f"\n    • {e}" for e in extra)
+    # Problems and findings carry config and AWS text (names, error messages): literal, one line each.
+    return head + "".join(f"\n    • {mrkdwn(one_line(e))}" for e in extra)
 
 
 def summary_text(outcome: dict[str, Any], execution_id: str) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from functions.adapters.aws_cluster_restore import ClusterRestore
 from functions.adapters.aws_restore import RdsRestore
 from functions.adapters.aws_table_restore import TableRestore
 from functions.core.change import ChangeContext
-from functions.dr_drill import timing
+from functions.dr_drill import aurora, timing
 from functions.dr_drill.models import Cleanup, Job, Restore, Verification
 from functions.dr_janitor.naming import DRILL_PREFIX
 
@@ -31,8 +32,12 @@ def change_context(execution_id: str, dry_run: bool, ddb: Any) -> ChangeContext:
     return ChangeContext(execution_id=execution_id, dry_run=dry_run, actor=ACTOR, audit_client=ddb)
 
 
-def _copy_status(job: Job, tables: TableRestore, databases: RdsRestore) -> tuple[str, bool, datetime | None]:
+def _copy_status(
+    job: Job, tables: TableRestore, databases: RdsRestore, clusters: ClusterRestore | None
+) -> tuple[str, bool, datetime | None]:
     """(what AWS says, usable, created) of the drill copy; status MISSING when there is none."""
+    if job.kind == "aurora":
+        return aurora.status(job, clusters or ClusterRestore())
     if job.kind == "dynamodb":
         table = tables.table(job.copy_name)
         return table.status, table.usable, table.created
@@ -42,16 +47,24 @@ def _copy_status(job: Job, tables: TableRestore, databases: RdsRestore) -> tuple
     return instance.status, instance.usable, instance.created
 
 
-def start(job: Job, execution_id: str, changes: ChangeContext, tables: TableRestore, databases: RdsRestore) -> Restore:
+def start(
+    job: Job,
+    execution_id: str,
+    changes: ChangeContext,
+    tables: TableRestore,
+    databases: RdsRestore,
+    *,
+    clusters: ClusterRestore | None = None,
+) -> Restore:
     if job.problem:
         return Restore(status="SKIPPED", note=job.problem)
-    status, usable, created = _copy_status(job, tables, databases)
+    status, usable, created = _copy_status(job, tables, databases, clusters)
     if status != "MISSING":
         # A retried step or a replayed execution: the restore already started, follow that one.
         since = (created or timing.now()).isoformat()
         return _followed(job, Restore(status="WAITING", requested_at=since), status, usable, "already restoring")
     requested = timing.now()
-    operation, do = _restore_call(job, execution_id, tables, databases)
+    operation, do = _restore_call(job, execution_id, tables, databases, clusters or ClusterRestore())
     started = changes.change(
         "aws",
         operation,
@@ -67,8 +80,12 @@ def start(job: Job, execution_id: str, changes: ChangeContext, tables: TableRest
     return _followed(job, restore, status, usable, "")
 
 
-def _restore_call(job: Job, execution_id: str, tables: TableRestore, databases: RdsRestore) -> tuple[str, Any]:
+def _restore_call(
+    job: Job, execution_id: str, tables: TableRestore, databases: RdsRestore, clusters: ClusterRestore
+) -> tuple[str, Any]:
     tags = {"platform-automation": "dr-drill", TAG_EXECUTION: execution_id, "platform-automation:source": job.source}
+    if job.kind == "aurora":
+        return "rds:RestoreDBClusterToPointInTime", lambda: aurora.restore(job, tags, clusters)
     if job.kind == "dynamodb" and job.method == "pitr":
         return "dynamodb:RestoreTableToPointInTime", lambda: _table(tables.restore_latest(job.source, job.copy_name))
     if job.kind == "dynamodb":
@@ -91,8 +108,10 @@ def _table(copy: Any) -> tuple[str, bool]:
 _instance = _table  # an RdsInstance answers the same two questions
 
 
-def check(job: Job, restore: Restore, tables: TableRestore, databases: RdsRestore) -> Restore:
-    status, usable, _ = _copy_status(job, tables, databases)
+def check(
+    job: Job, restore: Restore, tables: TableRestore, databases: RdsRestore, clusters: ClusterRestore | None = None
+) -> Restore:
+    status, usable, _ = _copy_status(job, tables, databases, clusters)
     return _followed(job, restore.model_copy(update={"polls": restore.polls + 1}), status, usable, "")
 
 
@@ -114,9 +133,13 @@ def _followed(job: Job, restore: Restore, status: str, usable: bool, note: str) 
     return restore.model_copy(update={"status": "WAITING", "copy_status": status, "wait_seconds": wait})
 
 
-def verify(job: Job, tables: TableRestore, databases: RdsRestore) -> Verification:
+def verify(
+    job: Job, tables: TableRestore, databases: RdsRestore, clusters: ClusterRestore | None = None
+) -> Verification:
     if job.kind == "dynamodb":
         checks, problems, notes = _verify_table(job, tables)
+    elif job.kind == "aurora":
+        checks, problems, notes = aurora.verify(job, clusters or ClusterRestore())
     else:
         checks, problems, notes = _verify_instance(job, databases)
     return Verification(
@@ -167,16 +190,30 @@ def _verify_instance(job: Job, databases: RdsRestore) -> tuple[dict[str, Any], l
         checks[name] = mine
         if mine != theirs:
             problems.append(f"{name} is {mine!r}, the source's is {theirs!r}")
+    if job.sql_check:
+        checks["sql_check"], note = aurora.unsupported(
+            job.sql_check, source.engine, "the RDS Data API serves Aurora clusters, not DB instances"
+        )
+        return checks, problems, [note]
     return checks, problems, []
 
 
-def cleanup(job: Job, changes: ChangeContext, tables: TableRestore, databases: RdsRestore) -> Cleanup:
+def cleanup(
+    job: Job,
+    changes: ChangeContext,
+    tables: TableRestore,
+    databases: RdsRestore,
+    clusters: ClusterRestore | None = None,
+) -> Cleanup:
     if not job.copy_name.startswith(DRILL_PREFIX) or job.copy_name == job.source:
         raise UnsafeCleanupError(f"refusing to delete {job.copy_name}: not a drill copy")
-    status, _, _ = _copy_status(job, tables, databases)
+    status, _, _ = _copy_status(job, tables, databases, clusters)
     if status == "MISSING":
         return Cleanup(deleted=False, note="nothing to delete")
-    if job.kind == "dynamodb":
+    if job.kind == "aurora":
+        # the instance, then the cluster (which RDS refuses while it has one): CopyBusyError retries
+        operation, do = "rds:DeleteDBCluster", lambda: (clusters or ClusterRestore()).delete(job.copy_name)
+    elif job.kind == "dynamodb":
         operation, do = "dynamodb:DeleteTable", lambda: tables.delete(job.copy_name)
     else:
         operation, do = "rds:DeleteDBInstance", lambda: databases.delete(job.copy_name)

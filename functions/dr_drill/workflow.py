@@ -11,7 +11,12 @@ from functions.core.spec import LambdaSpec
 
 # Reading RDS metadata (instances, snapshots, automated backups) is not resource-scoped usefully:
 # the restore's source, its snapshots and its copy are all read, in the DR region too.
-RDS_READ = ("rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeDBInstanceAutomatedBackups")
+RDS_READ = (
+    "rds:DescribeDBInstances",
+    "rds:DescribeDBSnapshots",
+    "rds:DescribeDBInstanceAutomatedBackups",
+    "rds:DescribeDBClusters",
+)
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
@@ -19,8 +24,10 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         handler="functions.dr_drill.handlers.plan",
         description="Finds each DR target's recovery point (PITR or newest backup) and its RPO achieved",
         aws_actions=("dynamodb:DescribeContinuousBackups", "dynamodb:DescribeBackup", "dynamodb:DescribeTable"),
-        unscoped_actions=("dynamodb:ListBackups", *RDS_READ),
+        # AWS Backup copies of an RDS target in the DR region (no resource-level permissions)
+        unscoped_actions=("dynamodb:ListBackups", *RDS_READ, "backup:ListRecoveryPointsByResource"),
         aws_scope="dr_tables",
+        secrets=("github.secret_name",),  # the runbooks' last commits
     ),
     LambdaSpec(
         name="DrDrillStartRestore",
@@ -40,9 +47,11 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
             "dynamodb:BatchWriteItem",
             "rds:RestoreDBInstanceToPointInTime",
             "rds:RestoreDBInstanceFromDBSnapshot",
+            "rds:RestoreDBClusterToPointInTime",
+            "rds:CreateDBInstance",  # the restored Aurora cluster's one instance
             "rds:AddTagsToResource",
         ),
-        unscoped_actions=("rds:DescribeDBInstances",),
+        unscoped_actions=("rds:DescribeDBInstances", "rds:DescribeDBClusters"),
         aws_scope="dr_tables",
         resources=("audit_table",),
     ),
@@ -51,7 +60,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         handler="functions.dr_drill.handlers.check_restore",
         description="Reports whether a drill copy is usable yet, and how long to wait before the next look",
         aws_actions=("dynamodb:DescribeTable",),
-        unscoped_actions=("rds:DescribeDBInstances",),
+        unscoped_actions=("rds:DescribeDBInstances", "rds:DescribeDBClusters"),
         aws_scope="dr_copies",
     ),
     LambdaSpec(
@@ -60,16 +69,23 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Counts and samples a restored table, or compares a restored instance with its source",
         timeout_s=300,
         memory_mb=512,
-        aws_actions=("dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem"),
-        unscoped_actions=("rds:DescribeDBInstances",),
+        aws_actions=(
+            "dynamodb:DescribeTable",
+            "dynamodb:Scan",
+            "dynamodb:GetItem",
+            # the SQL check: on the drill-* copy only, with the configured secret (infra/functions.py)
+            "rds:EnableHttpEndpoint",
+            "rds-data:ExecuteStatement",
+        ),
+        unscoped_actions=("rds:DescribeDBInstances", "rds:DescribeDBClusters"),
         aws_scope="dr_tables",
     ),
     LambdaSpec(
         name="DrDrillCleanup",
         handler="functions.dr_drill.handlers.cleanup",
-        description="Deletes a drill copy (only drill-* tables and instances)",
-        aws_actions=("dynamodb:DeleteTable", "dynamodb:DescribeTable", "rds:DeleteDBInstance"),
-        unscoped_actions=("rds:DescribeDBInstances",),
+        description="Deletes a drill copy (only drill-* tables, instances and clusters)",
+        aws_actions=("dynamodb:DeleteTable", "dynamodb:DescribeTable", "rds:DeleteDBInstance", "rds:DeleteDBCluster"),
+        unscoped_actions=("rds:DescribeDBInstances", "rds:DescribeDBClusters"),
         aws_scope="dr_copies",
         resources=("audit_table",),
     ),

@@ -1,5 +1,5 @@
 """The DR drill's janitor: a Lambda on its own schedule (`schedules.dr_janitor`), not a state of
-the drill: it deletes `drill-*` tables and DB instances older than `dr.janitor_min_age_minutes`
+the drill: it deletes `drill-*` tables, DB instances and clusters older than `dr.janitor_min_age_minutes`
 that no running drill owns, so a drill that died (aborted, timed out, its cleanup failed) cannot
 leave a database running. A shared package of its own (the drill `shares` it: it names the copies
 the janitor recognises), built in the core stack beside the bus its schedule feeds, when the drill
@@ -14,10 +14,16 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
     LambdaSpec(
         name="DrJanitor",
         handler="functions.dr_janitor.handlers.janitor_sweep",
-        description="Deletes drill-* tables and instances older than the janitor's age that no running drill owns",
+        description="Deletes drill-* tables, instances and clusters older than the janitor's age no running drill owns",
         timeout_s=120,
-        aws_actions=("dynamodb:DeleteTable", "dynamodb:DescribeTable", "rds:DeleteDBInstance", "states:ListExecutions"),
-        unscoped_actions=("dynamodb:ListTables", "rds:DescribeDBInstances"),
+        aws_actions=(
+            "dynamodb:DeleteTable",
+            "dynamodb:DescribeTable",
+            "rds:DeleteDBInstance",
+            "rds:DeleteDBCluster",
+            "states:ListExecutions",
+        ),
+        unscoped_actions=("dynamodb:ListTables", "rds:DescribeDBInstances", "rds:DescribeDBClusters"),
         aws_scope="dr_copies",
         resources=("audit_table", "state_machines"),
     ),
@@ -31,6 +37,17 @@ COMPONENT = Component(
             "DrJanitorScheduled",
             "The janitor deletes drill-* copies that no running drill owns",
             {"source": [SCHEDULE], "detail-type": ["schedule.dr_janitor"]},
+            function="DrJanitor",
+        ),
+        Route(
+            "DrJanitorDrillEnded",
+            "A drill aborted, timed out or failed: the janitor deletes its copies now, not at its next run",
+            {
+                # Step Functions publishes this on the account's default bus (infra/ingress.py)
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": [{"suffix": "dr_drill"}]},
+            },
             function="DrJanitor",
         ),
     ),

@@ -1,4 +1,4 @@
-"""The janitor: on its own schedule, deletes every `drill-*` table and DB instance older than
+"""The janitor: on its own schedule, deletes every `drill-*` table, DB instance and DB cluster older than
 `dr.janitor_min_age_minutes` that no running drill owns, so an execution that died (aborted, timed
 out, its cleanup failed) cannot leave a database running. A copy's name ends with its execution's
 suffix (plan.copy_name): a running drill's suffix protects its copies at any age."""
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from functions.adapters.aws_cluster_restore import ClusterRestore
 from functions.adapters.aws_restore import CopyBusyError, RdsRestore
 from functions.adapters.aws_table_restore import TableRestore
 from functions.core.change import ChangeContext
@@ -20,15 +21,18 @@ GONE = frozenset({"deleting", "DELETING"})
 
 @dataclass(frozen=True)
 class Candidate:
-    kind: str  # dynamodb | rds
+    kind: str  # dynamodb | rds | aurora (a cluster; its instance is an rds candidate of the same name)
     name: str
     status: str
     created: datetime | None
 
 
-def candidates(tables: TableRestore, databases: RdsRestore) -> list[Candidate]:
+def candidates(tables: TableRestore, databases: RdsRestore, clusters: ClusterRestore | None = None) -> list[Candidate]:
+    """Instances before clusters: RDS deletes a cluster only once its instances are gone."""
+    clusters = clusters or ClusterRestore()
     found = [Candidate("dynamodb", t.name, t.status, t.created) for t in tables.drill_tables()]
     found += [Candidate("rds", i.instance_id, i.status, i.created) for i in databases.drill_instances()]
+    found += [Candidate("aurora", c.cluster_id, c.status, c.created) for c in clusters.drill_clusters()]
     return found
 
 
@@ -41,8 +45,10 @@ def sweep(
     tables: TableRestore,
     databases: RdsRestore,
     changes: ChangeContext,
+    clusters: ClusterRestore | None = None,
 ) -> dict[str, Any]:
     """`running`: the names of the drill executions still running."""
+    clusters = clusters or ClusterRestore()
     suffixes = {execution_suffix(name): name for name in running}
     deleted: list[str] = []
     kept: dict[str, str] = {}
@@ -57,16 +63,26 @@ def sweep(
             kept[copy.name] = "already being deleted"
         elif age is None or age < min_age_minutes:
             kept[copy.name] = f"{age} min old, younger than {min_age_minutes} min"
-        elif _delete(copy, age, tables, databases, changes):
-            deleted.append(copy.name)
+        elif _delete(copy, age, tables=tables, databases=databases, clusters=clusters, changes=changes):
+            deleted.append(f"{copy.name} (cluster)" if copy.kind == "aurora" else copy.name)
         else:
-            kept[copy.name] = "still being created: deleted on a later sweep"
+            kept[copy.name] = "still being created (or its instance deleted): deleted on a later sweep"
     return {"deleted": deleted, "kept": kept, "dry_run": changes.dry_run, "summary": changes.summary}
 
 
-def _delete(copy: Candidate, age: float, tables: TableRestore, databases: RdsRestore, changes: ChangeContext) -> bool:
+def _delete(
+    copy: Candidate,
+    age: float,
+    *,
+    tables: TableRestore,
+    databases: RdsRestore,
+    clusters: ClusterRestore,
+    changes: ChangeContext,
+) -> bool:
     if copy.kind == "dynamodb":
         operation, do = "dynamodb:DeleteTable", lambda: tables.delete(copy.name)
+    elif copy.kind == "aurora":
+        operation, do = "rds:DeleteDBCluster", lambda: clusters.delete(copy.name)
     else:
         operation, do = "rds:DeleteDBInstance", lambda: databases.delete(copy.name)
     try:

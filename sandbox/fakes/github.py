@@ -96,6 +96,8 @@ class FakeGitHub(FakeVendor):
                     tags=commit.get("tags"),
                     sha=commit.get("sha"),
                     author=commit.get("author"),
+                    files=commit.get("files"),
+                    days_old=commit.get("days_old"),
                 )
         for package in gh.get("packages", []):
             for tags in package.get("versions") or []:
@@ -323,11 +325,18 @@ class FakeGitHub(FakeVendor):
         sha: str | None = None,
         author: str | None = None,
         branch: str = DEFAULT_BRANCH,
+        files: dict[str, str] | None = None,
+        days_old: float | None = None,
     ) -> str:
-        """A commit on `branch` (its files unchanged), tagged with `tags`; returns its sha."""
+        """A commit on `branch` changing `files` (none: its files unchanged), tagged with `tags`,
+        dated `days_old` days ago (a runbook nobody touched for a year); returns its sha."""
         with self.lock:
             target = self.repos[repo.lower()]
-            new = self._commit(target, branch, self._files(target, branch), message, sha=sha)
+            changed = self._files(target, branch) | dict(files or {})
+            new = self._commit(target, branch, changed, message, sha=sha)
+            if days_old is not None:
+                when = datetime.now(UTC) - timedelta(days=float(days_old))
+                target["commits"][new]["date"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             for tag in tags or []:
                 target["tags"][tag] = new
             if author:
@@ -886,6 +895,25 @@ class FakeGitHub(FakeVendor):
         return Response(200 if current else 201, out)
 
     # --- commits and packages ----------------------------------------------------------------------
+    @route("GET", OWNER_REPO + r"/commits")
+    def list_commits(self, request: Request) -> Response:
+        """The commits reachable from `sha` (default branch), newest first; with `path`, only those
+        that changed that file (as `git log -- path`)."""
+        repo = self._repo(request)
+        ref = request.arg("sha") or DEFAULT_BRANCH
+        head = self._resolve(repo, ref)
+        if head is None:
+            raise self._not_found()
+        path = (request.arg("path") or "").strip("/")
+        found = []
+        for sha in self._ancestors(repo, head):
+            commit = repo["commits"][sha]
+            parent = repo["commits"][commit["parent"]]["files"] if commit["parent"] else {}
+            if path and commit["files"].get(path) == parent.get(path):
+                continue
+            found.append(body.commit(repo["name"], commit, self._author(repo, sha)))
+        return self._paged(request, found)
+
     @route("GET", OWNER_REPO + r"/commits/(?P<ref>[^/]+)")
     def get_commit(self, request: Request) -> Response:
         repo = self._repo(request)

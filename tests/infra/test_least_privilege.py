@@ -100,8 +100,9 @@ def _table(resource: str) -> str | None:
 
 def _dr_sources() -> list[str]:
     """The configured DR targets' ARNs as they appear in a flattened resource: table/<name>[/...],
-    db:<name>."""
-    return [f"table/{t.resource}" if t.kind == "dynamodb" else f"db:{t.resource}" for t in CONFIG.dr.targets]
+    db:<name>, cluster:<name>."""
+    prefix = {"dynamodb": "table/", "rds": "db:", "aurora": "cluster:"}
+    return [f"{prefix[t.kind]}{t.resource}" for t in CONFIG.dr.targets]
 
 
 def test_dr_writes_and_deletes_reach_only_the_drill_copies(templates: dict[str, Template]) -> None:
@@ -114,7 +115,9 @@ def test_dr_writes_and_deletes_reach_only_the_drill_copies(templates: dict[str, 
             if source is not None:
                 # A source (or its backups): a read, a verification or a restore from it, nothing else.
                 assert set(actions) <= DR_SOURCE_ACTIONS, (where, resource, sorted(set(actions) - DR_SOURCE_ACTIONS))
-            writes = set(actions) & (DYNAMODB_WRITES | {"rds:DeleteDBInstance", "rds:ModifyDBInstance"})
+            writes = set(actions) & (
+                DYNAMODB_WRITES | {"rds:DeleteDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBCluster"}
+            )
             if writes and resource.endswith(f":table/{DR_COPY_PREFIX}*"):
                 seen_copy_writes = True
     assert seen_copy_writes  # the drill does delete its copies (so the scan above looked at its roles)

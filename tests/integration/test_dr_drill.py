@@ -4,7 +4,9 @@ by PITR; the RTO/RPO scenarios on virtual time; the trend against the previous d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -17,6 +19,7 @@ from sandbox.engine import ROOT, LocalEngine, load_event
 from .drill_helpers import (
     actions,
     by_target,
+    ddb,
     drill_instances,
     drill_tables,
     evidence_of,
@@ -72,6 +75,15 @@ def test_happy_path_drills_every_kind_and_method_and_cleans_up(engine: LocalEngi
     assert output["tiers"]["critical"] == {"targets": ["orders"], "passed": 1, "failed": [], "all_passed": True}
     assert output["critical_failed"] == []
 
+    # runbooks: orders' changed 12 days ago; billing-db's 400 days ago is a finding, not a failure
+    assert targets["orders"]["runbook"]["finding"] is None
+    assert targets["orders"]["runbook"]["age_days"] == pytest.approx(12, abs=0.1)
+    assert targets["orders"]["findings"] == []
+    stale = "runbook example-corp/runbooks:dr/billing-db.md is stale: last changed 400 days ago"
+    assert targets["billing-db"]["findings"][0].startswith(stale)
+    assert targets["billing-db"]["runbook"]["finding"] == targets["billing-db"]["findings"][0]
+    assert targets["customers"]["runbook"] is None  # it names none: not checked
+
     # nothing is left behind, the sources are untouched
     assert drill_tables(engine) == set()
     assert drill_instances(engine) == set()
@@ -88,7 +100,10 @@ def test_happy_path_drills_every_kind_and_method_and_cleans_up(engine: LocalEngi
     bucket, key = output["report"].removeprefix("s3://").split("/", 1)
     page = s3.get_object(Bucket=bucket, Key=key)
     assert page["ContentType"] == "text/html"
-    assert b"billing-db" in page["Body"].read()
+    html = page["Body"].read()
+    assert b"billing-db" in html
+    assert b"dr/billing-db.md is stale" in html
+    assert b"runbook example-corp/runbooks:dr/orders.md changed 12" in html
     assert actions(execution) == sorted(
         [
             "dynamodb:RestoreTableToPointInTime",
@@ -105,6 +120,7 @@ def test_happy_path_drills_every_kind_and_method_and_cleans_up(engine: LocalEngi
     assert restored == {copy_name(t, execution.id) for t in ("orders", "customers", "billing-db")}
     (text,) = slack_texts(execution)
     assert "DR drill: 3/3 targets passed" in text
+    assert stale in text
     assert pages(execution) == []
 
 
@@ -163,6 +179,46 @@ def test_a_restore_that_never_becomes_usable_times_out_and_is_deleted(engine: Lo
     assert target["cleaned_up"] is True
     assert drill_instances(engine) == set()
     assert "rds:DeleteDBInstance" in actions(execution)
+
+
+def test_an_aborted_drill_has_its_copy_deleted_by_the_janitor_at_once(engine: LocalEngine) -> None:
+    """Stopping a drill mid-restore runs none of its states, not even its cleanup: Step Functions'
+    status change (ABORTED) on the bus runs the janitor for that execution's copies, whatever their age."""
+    engine.dr.set("billing-db", Scenario(restore_minutes=100000))  # never usable: the drill keeps polling
+    execution = engine.start("dr_drill", {"targets": ["billing-db"]})
+    copy = copy_name("billing-db", execution.id)
+    _until(lambda: copy in drill_instances(engine), "the restore never started")
+
+    engine.sfn.stop_execution(executionArn=execution.arn, error="Operator", cause="stopped mid-restore")
+    assert execution.done.wait(30)
+
+    # AWS ends it ABORTED; moto's interpreter fails a Map stopped mid-iteration (States.Runtime)
+    # instead. Both are status changes the janitor's route takes.
+    assert execution.status in ("ABORTED", "FAILED")
+    assert "Report" not in [s.name for s in execution.steps]
+    assert "CleanupAfterFailure" not in [s.name for s in execution.steps]
+    _until(lambda: _janitor_after(engine, execution.id) is not None, "the janitor did not run")
+    swept = _janitor_after(engine, execution.id)
+    assert swept is not None
+    assert swept["error"] is None, swept
+    assert swept["result"]["deleted"] == [copy]
+    assert drill_instances(engine) == set()
+    scan = ddb(engine).scan(TableName=engine.resources.audit_table)["Items"]
+    deleted = [i["target"]["S"] for i in scan if i.get("actor", {}).get("S") == "dr-janitor"]
+    assert copy in deleted
+
+
+def _janitor_after(engine: LocalEngine, execution_id: str) -> dict[str, Any] | None:
+    runs = [i for i in engine.bus.invocations if i["detail_type"] == "Step Functions Execution Status Change"]
+    return next((r for r in runs if (r["result"] or {}).get("after_execution") == execution_id), None)
+
+
+def _until(condition: Callable[[], bool], failure: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(failure)
+        time.sleep(0.01)
 
 
 def test_the_trend_against_the_previous_drill(engine: LocalEngine) -> None:

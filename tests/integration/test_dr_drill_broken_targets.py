@@ -46,7 +46,10 @@ def engine(write_config_once: Callable[..., Path]) -> Iterator[LocalEngine]:
             target["min_items"] = 10000
         if target["name"] == "customers":
             target["cross_region"] = True
+            target["runbook"] = "example-corp/runbooks:dr/customers.md"  # never written
     data["dr"]["targets"] += [
+        # prod-db again, required to have a copy in the DR region within its RPO (60 min)
+        {"name": "billing-dr", "kind": "rds", "resource": "prod-db", "tier": "important", "cross_region": True},
         {"name": "ledger", "kind": "dynamodb", "resource": "ledger", "method": "backup"},
         {"name": "archive", "kind": "dynamodb", "resource": "archive", "method": "backup"},
     ]
@@ -58,6 +61,12 @@ def engine(write_config_once: Callable[..., Path]) -> Iterator[LocalEngine]:
         client.create_backup(TableName="archive", BackupName="archive-final")
         client.delete_table(TableName="archive")
         yield eng
+
+
+@pytest.fixture(autouse=True)
+def no_scenarios(engine: LocalEngine) -> Iterator[None]:
+    yield
+    engine.dr.clear()
 
 
 def test_a_target_without_backup_fails_the_drill(engine: LocalEngine) -> None:
@@ -96,7 +105,45 @@ def test_a_missing_cross_region_copy_fails_the_target(engine: LocalEngine) -> No
     assert customers["cross_region"]["problem"] == "table customers has no replica in eu-central-1"
     assert customers["problems"] == ["cross-region: table customers has no replica in eu-central-1"]
     assert (customers["verified"], customers["cleaned_up"]) == (True, True)  # the restore itself was fine
+    # a missing runbook is a finding beside the failure, not one of its problems
+    missing = "runbook example-corp/runbooks:dr/customers.md not found: no commit in example-corp/runbooks changed"
+    assert customers["findings"][0].startswith(missing)
+    assert customers["runbook"]["last_commit"] is None
     assert not any(c["service"] == "pagerduty" for c in execution.calls)  # standard tier: nobody paged
+
+
+@pytest.mark.parametrize(
+    ("kind", "described"), [("automated_backup", "replicated automated backup"), ("backup_copy", "AWS Backup copy")]
+)
+def test_a_fresh_rds_copy_in_the_dr_region_passes(engine: LocalEngine, kind: str, described: str) -> None:
+    engine.dr.copies.set("billing-dr", kind, age_minutes=20)
+
+    execution = engine.run("dr_drill", {"targets": ["billing-dr"]})
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    (target,) = evidence_of(engine, execution)["targets"]
+    assert target["cross_region"]["kind"] == described
+    assert target["cross_region"]["problem"] is None
+    assert target["cross_region"]["age_minutes"] == pytest.approx(20, abs=1)  # less the plan's own seconds
+    assert drill_instances(engine) == set()
+
+
+def test_a_stale_or_missing_rds_copy_in_the_dr_region_fails_the_target(engine: LocalEngine) -> None:
+    engine.dr.copies.set("billing-dr", "backup_copy", age_minutes=90)  # RPO 60
+    stale = engine.run("dr_drill", {"targets": ["billing-dr"]})
+    engine.dr.copies.clear()
+    missing = engine.run("dr_drill", {"targets": ["billing-dr"]})
+
+    assert stale.status == missing.status == "FAILED"
+    (old,) = evidence_of(engine, stale)["targets"]
+    assert old["cross_region"]["kind"] == "AWS Backup copy"
+    assert old["problems"][0].startswith("cross-region: the newest copy in eu-central-1 is 90")
+    assert old["problems"][0].endswith("min old, RPO is 60 min")
+    assert (old["verified"], old["cleaned_up"]) == (True, True)  # the restore itself was fine
+    (gone,) = evidence_of(engine, missing)["targets"]
+    assert gone["problems"] == [
+        "cross-region: no replicated automated backup, snapshot or AWS Backup copy of prod-db in eu-central-1"
+    ]
 
 
 def test_a_failing_step_goes_to_cleanup_after_failure(engine: LocalEngine) -> None:
@@ -168,7 +215,12 @@ def _janitor_runs(engine: LocalEngine, timeout_s: float = 30.0) -> list[dict[str
     """The janitor's invocations the bus made (it runs route targets on threads of their own)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        runs = [i for i in engine.bus.invocations if i["function"] == "DrJanitor"]
+        # (a drill that failed ran it too, on its status change: not these)
+        runs = [
+            i
+            for i in engine.bus.invocations
+            if i["function"] == "DrJanitor" and i["detail_type"] == "schedule.dr_janitor"
+        ]
         if runs:
             return runs
         time.sleep(0.01)

@@ -105,6 +105,14 @@ def test_an_unknown_tier_and_misplaced_settings_are_refused(config: PlatformConf
         with_target(config, "billing-db", sample_keys=[{"id": "x"}])
     with pytest.raises(ValueError, match=r"set dr\.dr_region"):
         with_target(config, "orders", cross_region=True)
+    check = {"sql": "select count(*) from orders", "secret_arn": "arn:aws:secretsmanager:eu-west-1:1:secret:x"}
+    with pytest.raises(ValueError, match="sql_check are for rds and aurora targets"):
+        with_target(config, "orders", sql_check=check)
+    with pytest.raises(ValueError, match="secret_arn"):
+        with_target(config, "billing-db", sql_check={**check, "secret_arn": "my-secret"})
+    with pytest.raises(ValueError, match="aurora targets are drilled by point-in-time restore"):
+        with_target(config, "billing-db", kind="aurora", method="backup")
+    assert with_target(config, "billing-db", sql_check=check).dr.targets[2].sql_check.min == 1  # type: ignore[union-attr]
 
 
 # -- plan ---------------------------------------------------------------------------------------------
