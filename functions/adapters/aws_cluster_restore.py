@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.adapters.aws_common import VENDOR, PermanentAwsError, aws_errors, error_code, new_client, page_config
-from functions.adapters.aws_restore import USABLE, CopyBusyError
+from functions.adapters.aws_restore import USABLE, CopyBusyError, backup_copies
 from functions.adapters.errors import VendorError
 
 if TYPE_CHECKING:
@@ -84,6 +84,11 @@ class ClusterRestore:
                 return None
             raise
         return _cluster(found[0]) if found else None
+
+    def newest_copy_in(self, region: str, cluster_arn: str) -> tuple[datetime, str] | None:
+        """The newest AWS Backup recovery point of the cluster `cluster_arn` copied into a vault in
+        `region`, and what it is (Aurora's automated backups do not replicate across regions)."""
+        return max(((point, "AWS Backup copy") for point in backup_copies(region, cluster_arn)), default=None)
 
     def instance_status(self, instance_id: str) -> str | None:
         """The status of the copy's DB instance; None when there is none."""

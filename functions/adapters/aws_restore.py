@@ -171,7 +171,7 @@ class RdsRestore:
                 snapshot.get("Status") in USABLE and snapshot.get("SnapshotCreateTime")
             ):
                 found.append((snapshot["SnapshotCreateTime"], "copied snapshot"))
-        found += [(point, "AWS Backup copy") for point in _backup_copies(region, source_arn)]
+        found += [(point, "AWS Backup copy") for point in backup_copies(region, source_arn)]
         return max(found, key=lambda f: f[0], default=None)
 
     def delete(self, instance_id: str) -> bool:
@@ -192,7 +192,7 @@ class RdsRestore:
         return True
 
 
-def _backup_copies(region: str, resource_arn: str) -> list[datetime]:
+def backup_copies(region: str, resource_arn: str) -> list[datetime]:
     """Creation times of the COMPLETED AWS Backup recovery points of `resource_arn` in `region`'s
     vaults (in a region other than the resource's, each is a cross-region copy)."""
     backup = new_client("backup", region)

@@ -120,7 +120,13 @@ def _job(
     }
     if target.cross_region and settings.dr_region:
         updates["cross_region"] = _cross_region(
-            target, settings.dr_region, goals.rpo_minutes, started, tables=tables, databases=databases
+            target,
+            settings.dr_region,
+            goals.rpo_minutes,
+            started,
+            tables=tables,
+            databases=databases,
+            clusters=clusters,
         )
     return job.model_copy(update=updates)
 
@@ -176,9 +182,11 @@ def _cross_region(
     *,
     tables: TableRestore,
     databases: RdsRestore,
+    clusters: ClusterRestore,
 ) -> dict[str, object]:
     """Whether `region` holds a copy of the target no older than its RPO: a global table replica
-    (replicated continuously) for DynamoDB; a replicated automated backup or a copied snapshot for RDS."""
+    (replicated continuously) for DynamoDB; a replicated automated backup, a copied snapshot or an
+    AWS Backup copy for RDS; an AWS Backup copy for Aurora."""
     found: dict[str, object] = {"region": region, "copy_point": None, "age_minutes": None, "problem": None}
     if target.kind == "dynamodb":
         if region in tables.table(target.resource).replicas:
@@ -187,12 +195,14 @@ def _cross_region(
             found["problem"] = f"table {target.resource} has no replica in {region}"
         return found
     if target.kind == "aurora":
-        found["problem"] = f"cross-region copies of Aurora clusters are not checked yet ({target.resource})"
-        return found
-    source = databases.instance(target.resource)
-    newest = databases.newest_copy_in(region, source.arn) if source else None
-    if newest is None:
+        cluster = clusters.cluster(target.resource)
+        newest = clusters.newest_copy_in(region, cluster.arn) if cluster else None
+        what = "AWS Backup copy"
+    else:
+        source = databases.instance(target.resource)
+        newest = databases.newest_copy_in(region, source.arn) if source else None
         what = "replicated automated backup, snapshot or AWS Backup copy"
+    if newest is None:
         found["problem"] = f"no {what} of {target.resource} in {region}"
         return found
     point, kind = newest

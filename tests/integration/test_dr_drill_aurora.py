@@ -34,6 +34,7 @@ def engine(write_config_once: Callable[..., Path]) -> Iterator[LocalEngine]:
     cannot serve."""
     data = load_config(DEFAULT_CONFIG).model_dump(mode="json")
     data["dr"]["janitor_min_age_minutes"] = 0
+    data["dr"]["dr_region"] = "eu-central-1"
     data["dr"]["targets"].append(
         {
             "name": "ledger",
@@ -43,6 +44,10 @@ def engine(write_config_once: Callable[..., Path]) -> Iterator[LocalEngine]:
             "instance_class": "db.r6g.large",
             "sql_check": {"sql": SQL, "min": 5, "database": "ledger", "secret_arn": SECRET},
         }
+    )
+    # The same cluster again, required to have a copy in the DR region (an AWS Backup copy).
+    data["dr"]["targets"].append(
+        {"name": "ledger-dr", "kind": "aurora", "resource": SOURCE, "tier": "important", "cross_region": True}
     )
     for target in data["dr"]["targets"]:
         if target["name"] == "billing-db":
@@ -187,3 +192,22 @@ def test_the_janitor_deletes_an_orphaned_drill_cluster_and_its_instance(engine: 
     assert drill_clusters(engine) == set()
     assert drill_instances(engine) == set()
     assert {c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]} == others
+
+
+def test_an_aurora_target_needs_a_fresh_aws_backup_copy_in_the_dr_region(engine: LocalEngine) -> None:
+    engine.dr.copies.set("ledger-dr", "backup_copy", age_minutes=20)
+    fresh = engine.run("dr_drill", {"targets": ["ledger-dr"]})
+    engine.dr.copies.set("ledger-dr", "backup_copy", age_minutes=90)  # RPO 60
+    stale = engine.run("dr_drill", {"targets": ["ledger-dr"]})
+    engine.dr.copies.clear()
+    missing = engine.run("dr_drill", {"targets": ["ledger-dr"]})
+
+    assert fresh.status == "SUCCEEDED", (fresh.error, fresh.cause)
+    (ok,) = evidence_of(engine, fresh)["targets"]
+    assert (ok["cross_region"]["kind"], ok["cross_region"]["problem"]) == ("AWS Backup copy", None)
+    assert stale.status == missing.status == "FAILED"
+    (old,) = evidence_of(engine, stale)["targets"]
+    assert old["problems"][0].startswith("cross-region: the newest copy in eu-central-1 is 90")
+    (none,) = evidence_of(engine, missing)["targets"]
+    assert none["problems"][0] == f"cross-region: no AWS Backup copy of {SOURCE} in eu-central-1"
+    assert drill_clusters(engine) == set()
