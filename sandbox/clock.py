@@ -121,6 +121,7 @@ def install() -> None:
     # A Wait on a timestamp (TimestampPath) waits until that moment of virtual time, which the
     # steps that computed it read too (functions/jit_access/timing.py): moto compares it with the
     # host's naive local time instead.
+    import math
     from datetime import UTC, datetime
 
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
@@ -132,7 +133,9 @@ def install() -> None:
         moment = self._from_timestamp_string(timestamp=text)
         if moment is None:
             raise FailureEventException(self._create_failure_event(env, text))
-        return int(moment.replace(tzinfo=UTC).timestamp() - now())
+        # Rounded up: a Wait ends at its moment or after it, never a fraction before (rounded down,
+        # the step after it would find the moment not yet come and wait again, for nothing).
+        return math.ceil(float(moment.replace(tzinfo=UTC).timestamp()) - now())
 
     timestamp.Timestamp._get_wait_seconds = _virtual_seconds  # type: ignore[method-assign]
 

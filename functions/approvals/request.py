@@ -45,6 +45,10 @@ class ApprovalAsk(BaseModel):
         description="The Task's TimeoutSeconds: the request's deadline",
     )
     channel: str | None = Field(default=None, description="Default: slack.channels.approvals")
+    first_approver: str = Field(
+        default="",
+        description="Who approved this already (a request that needs two different approvers): never asked again",
+    )
 
 
 class NoApprover(Exception):  # noqa: N818 - the state machine catches it by this name
@@ -112,6 +116,8 @@ def request_approval(
         person = directory.person(email)
         if email.lower() == ask.requester.lower() or (requester is not None and requester.is_(email)):
             left_out.append(f"{email}: the requester")  # nobody approves their own request
+        elif ask.first_approver and (email.lower() == ask.first_approver.lower() or _names(person, ask.first_approver)):
+            left_out.append(f"{email}: approved already (a second, different approver is needed)")
         elif person is None or not person.active:
             left_out.append(f"{email}: not active in Okta")
         elif person.slack is None:
@@ -137,6 +143,14 @@ def request_approval(
     fallback = f"Approval needed: {mrkdwn(ask.summary)}"  # notifications render it as mrkdwn too
     message = slack.post_message(channel, fallback, blocks(task, approval.id, approvers))
     return {"approval_id": approval.id, "channel": message.channel, "ts": message.ts, "approvers": approvers}
+
+
+def _names(person: Person | None, key: str) -> bool:
+    """Whether `key` (an approver as the decision recorded them) is one of this person's accounts."""
+    try:
+        return person is not None and person.is_(key)
+    except ValueError:  # not a key the directory knows (nobody's account)
+        return False
 
 
 def _person(directory: Directory, requester: str) -> Person | None:

@@ -354,8 +354,33 @@ class JitGrant(_Model):
         return self
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+
+class ApprovalHours(_Model):
+    """When one approver is enough for a grant (in schedules.timezone, from `start` up to `end`);
+    outside them a second, different approver must approve too. No days: always two."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(_WORKDAYS))
+    start: str = Field(default="08:00", pattern=_HHMM, description="HH:MM, local time")
+    end: str = Field(default="18:00", pattern=_HHMM, description="HH:MM, local time (24:00: midnight)")
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> ApprovalHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
 class JitSettings(_Model):
     grants: dict[Slug, JitGrant] = Field(default_factory=dict, description="What may be asked for, by name")
+    single_approver_hours: ApprovalHours | None = Field(
+        default=None,
+        description="When one approver suffices; outside them a second, different approver must approve as well "
+        "(absent: one approver at any hour)",
+    )
     approval_timeout_minutes: int = Field(default=30, ge=1, le=1440)
     reminder_minutes: int = Field(default=10, ge=1, le=120, description="The reminder comes this long before expiry")
     channel: Channel | None = Field(

@@ -37,8 +37,9 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         timeout_s=10,
         # Okta: an approver deactivated since the request may not decide it.
         secrets=("slack.secret_name", "okta.secret_name"),
-        # approvals: the request, decided once; audit_table: the decision appended to the trail.
-        resources=("approvals", "audit_table", "idempotency_table"),  # the table remembers signed requests (replays)
+        # approvals: the request, decided once; audit_table: the decision appended to the trail;
+        # event_bus: a grant's Extend button is published as `/platform access extend` is.
+        resources=("approvals", "audit_table", "idempotency_table", "event_bus"),  # the table remembers replays
         # Task-token calls take no resource in IAM.
         unscoped_actions=("states:SendTaskSuccess", "states:SendTaskFailure"),
         http_route="POST /slack/interactions",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from functions.core.jit_buttons import EXTEND, EXTEND_BY, extend_value
 from functions.jit_access import duration, timing
 from functions.jit_access.models import GrantRequest
 from functions.jit_access.store import ACTIVE, GrantStore, Live
@@ -129,15 +130,39 @@ def watch(request: GrantRequest, store: GrantStore, reminder_minutes: int, slack
             return {"phase": "wait", "why": "reminder", "next_at": timing.stamp(remind_at)}
         if slack is not None and request.requester_slack:
             left = max(1, int((expires - now).total_seconds() // 60))
-            slack.post_message(
-                request.requester_slack,
+            text = (
                 f"Your `{request.grant}` access ends in {duration.spoken(left)} ({live.expires_at}). "
-                f"Need longer? `/platform access extend {request.grant_id} 30m`",
+                f"Need longer? `/platform access extend {request.grant_id} {EXTEND_BY}`"
             )
+            longer = expires + timedelta(minutes=duration.minutes(EXTEND_BY) or 0) - timing.parse(live.granted_at)
+            past = longer > timedelta(minutes=request.max_minutes)
+            slack.post_message(request.requester_slack, text, reminder_blocks(request, text, past_maximum=past))
         live.reminded_for = live.expires_at
         store.update(live)
         reminded = True
     return {"phase": "wait", "why": "expiry", "next_at": live.expires_at, "reminded": reminded}
+
+
+def reminder_blocks(request: GrantRequest, text: str, *, past_maximum: bool) -> list[dict[str, Any]]:
+    """The reminder with its Extend button: a click is `/platform access extend <id> 30m` by whoever
+    clicked (functions/ingress/slack_interactions.py), so only the grantee extends, within the
+    maximum at once and past it approved again."""
+    label = f"Extend {EXTEND_BY}" + (" (asks for approval)" if past_maximum else "")
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {
+            "type": "actions",
+            "block_id": "jit_extend",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": EXTEND,
+                    "text": {"type": "plain_text", "text": label},
+                    "value": extend_value(request.grant_id),
+                }
+            ],
+        },
+    ]
 
 
 def extend(

@@ -55,7 +55,18 @@ def _running(execution_id: str) -> bool:
 
 
 def _approver(state: GrantStep) -> str:
-    return str((state.approval or {}).get("approver") or "")
+    """Who approved: one approver, or both of the two outside jit.single_approver_hours."""
+    first = str((state.approval or {}).get("approver") or "")
+    second = state.second_approval or {}
+    if second.get("decision") == "approved" and second.get("approver"):
+        return f"{first}, {second['approver']}"
+    return first
+
+
+def _decided(state: GrantStep) -> tuple[str, str, str]:
+    """The deciding answer (the second approver's, once asked): decision, who, why."""
+    last = state.second_approval or state.approval or {}
+    return str(last.get("decision") or ""), str(last.get("approver") or ""), str(last.get("reason") or "")
 
 
 @step(AccessCommand)
@@ -105,10 +116,9 @@ def notify(task: Task[GrantStep], _: LambdaContext) -> dict[str, Any]:
         if state.extended.get("extended"):
             return report.tell(slack, to, f"`{request.grant_id}` now lasts until *{state.extended['expires_at']}*.")
         return report.tell(slack, to, f"`{request.grant_id}` was not extended: {state.extended.get('why')}.")
-    decision = (state.approval or {}).get("decision")
+    decision, by, why = _decided(state)
     if decision == "denied":
-        why = (state.approval or {}).get("reason") or "no reason given"
-        text = f"Your request for `{request.grant}` was denied by {_approver(state)}: {why}."
+        text = f"Your request for `{request.grant}` was denied by {by}: {why or 'no reason given'}."
     elif state.approval_error is not None:
         error = str(state.approval_error.get("Error") or "")
         text = (

@@ -76,6 +76,7 @@ class Ask(_State):
     approvers_from: str
     timeout_s: int
     channel: str | None = None
+    first_approver: str = ""  # a second approval: who approved first, never asked again (set by the definition)
 
 
 class Notice(_State):
@@ -95,6 +96,7 @@ class Plan(_State):
     notice: Notice | None = None
     request: GrantRequest | None = None
     ask: Ask | None = None
+    second_ask: Ask | None = None  # outside jit.single_approver_hours: a second, different approver
     revocations: list[GrantRequest] = Field(default_factory=list)
     extend_to: str = ""  # the new expiry, for extend
     requester: str = ""
@@ -106,6 +108,7 @@ class GrantStep(_State):
 
     plan: Plan
     approval: dict[str, Any] | None = None
+    second_approval: dict[str, Any] | None = None
     approval_error: dict[str, Any] | None = None
     granted: dict[str, Any] | None = None
     extended: dict[str, Any] | None = None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from functions.core.approvals import configured_approvers
 from functions.core.text import mrkdwn
-from functions.jit_access import duration, timing
+from functions.jit_access import duration, hours, timing
 from functions.jit_access.intake import USAGE
 from functions.jit_access.models import AccessCommand, Ask, GrantRequest, Notice, Plan, Target
 from functions.jit_access.store import GrantStore, Live
@@ -128,14 +128,19 @@ def _request(command: AccessCommand, person: Person, execution_id: str, deps: De
         if not _on_call(person, deps):
             return _refused(f"`{command.grant}` is break-glass: only whoever is on call in PagerDuty may use it.", to)
         return Plan(outcome="break_glass", request=request, revocations=[request], requester=person.email)
-    path = approvers_path(command.grant, grant)
+    return _approval(request, grant, person, cfg, to)
+
+
+def _approval(request: GrantRequest, grant: JitGrant, person: Person, cfg: PlatformConfig, to: str) -> Plan:
+    path = approvers_path(request.grant, grant)
     approvers = [a for a in configured_approvers(cfg, path) if not person.is_(a)]
     if not approvers:
-        return _refused(f"Nobody but you may approve `{command.grant}`; ask an admin to name its approvers.", to)
+        return _refused(f"Nobody but you may approve `{request.grant}`; ask an admin to name its approvers.", to)
+    minutes, reason = request.minutes, request.reason
     ask = Ask(
-        summary=f"{person.email} asks for {grant.description or command.grant} for {duration.spoken(minutes)}",
+        summary=f"{person.email} asks for {grant.description or request.grant} for {duration.spoken(minutes)}",
         plan=[
-            f"grant {target.label()} to {person.email} for {duration.spoken(minutes)}",
+            f"grant {request.target.label()} to {person.email} for {duration.spoken(minutes)}",
             f"reason: {reason or '(none given)'}",
             "revoke it at expiry (or earlier with /platform access revoke), then summarise what the session did",
         ],
@@ -145,7 +150,27 @@ def _request(command: AccessCommand, person: Person, execution_id: str, deps: De
         timeout_s=cfg.jit.approval_timeout_minutes * 60,
         channel=cfg.jit.channel,
     )
-    return Plan(outcome="approve", request=request, ask=ask, revocations=[request], requester=person.email)
+    second = _second_ask(ask, cfg)
+    if isinstance(second, str):
+        return _refused(second, to)
+    return Plan(
+        outcome="approve", request=request, ask=ask, second_ask=second, revocations=[request], requester=person.email
+    )
+
+
+def _second_ask(ask: Ask, cfg: PlatformConfig) -> Ask | str | None:
+    """Outside jit.single_approver_hours, the ask a second approver answers (the definition adds
+    the first approver, who is not asked again); a refusal when nobody could be that second one."""
+    window = cfg.jit.single_approver_hours
+    if window is None or hours.one_approver_enough(window, timing.now(), cfg.schedules.timezone):
+        return None
+    when = hours.described(window, cfg.schedules.timezone)
+    if len(ask.approvers) < 2:  # two different people
+        return (
+            f"Outside {when} two different approvers must approve, and only {', '.join(ask.approvers)} "
+            "may approve besides you; ask again within those hours, or ask an admin to name more approvers."
+        )
+    return ask.model_copy(update={"summary": f"Second approval (outside {when}): {ask.summary}"})
 
 
 def _member(person: Person, grant: JitGrant, deps: Deps) -> bool:
@@ -254,7 +279,17 @@ def _extend(command: AccessCommand, person: Person, deps: Deps, to: str) -> Plan
         timeout_s=deps.config.jit.approval_timeout_minutes * 60,
         channel=deps.config.jit.channel,
     )
-    return Plan(outcome="extend_approval", request=request, ask=ask, extend_to=stamp, requester=person.email)
+    second = _second_ask(ask, deps.config)
+    if isinstance(second, str):
+        return _refused(second, to)
+    return Plan(
+        outcome="extend_approval",
+        request=request,
+        ask=ask,
+        second_ask=second,
+        extend_to=stamp,
+        requester=person.email,
+    )
 
 
 # -- the sweeper ---------------------------------------------------------------------------------

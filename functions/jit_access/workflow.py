@@ -1,9 +1,10 @@
 """Just-in-time privileged access: `/platform access <grant> <duration> <reason>` -> the requester
 resolved through the identity directory (active in Okta, member of the grant's team; on call for
-break-glass) -> approval in Slack (break-glass: none, the on-call is paged) -> the Identity Center
+break-glass) -> approval in Slack (outside jit.single_approver_hours a second, different approver
+too; break-glass: none, the on-call is paged) -> the Identity Center
 account assignment (followed until it succeeded) or the Okta group membership -> the requester
-told where and until when -> Wait states until the reminder and the expiry (an extension moves
-it) -> revocation, verified gone, on every path (a failure after the grant included) -> the
+told where and until when -> Wait states until the reminder (with an Extend button) and the
+expiry (an extension moves it) -> revocation, verified gone, on every path (a failure after the grant included) -> the
 session's CloudTrail activity summarised, kept as evidence, break-glass sent for review.
 `list`, `revoke <id>` and `extend <id> <duration>` act on live grants; the jit_sweep schedule
 revokes any grant past its expiry or whose execution no longer runs."""
@@ -122,7 +123,8 @@ WORKFLOW = Workflow(
     command=SlackCommand(
         name="access",
         usage="/platform access <grant> <duration> <reason> | list | revoke <id> | extend <id> <duration>",
-        summary="just-in-time privileged access, approved, revoked at expiry",
+        summary="just-in-time privileged access: approved (by two outside jit.single_approver_hours), "
+        "an Extend button before expiry, revoked at expiry",
         rest=("args", WORD),
         to_input="functions.jit_access.intake.command_input",
         default_access=("*",),

@@ -9,17 +9,22 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from functions.jit_access import timing
+from functions.jit_access.store import GrantStore
 from sandbox import cloudtrail
 from sandbox.engine import ApprovalRefused, Decision, LocalEngine, PendingApproval
 from sandbox.fakes.base import Fault
+from tests.conftest import EXAMPLE_CONFIG
 
 DEV, MARIA, SAM = "dev.patel@example.com", "maria.lopez@example.com", "sam.okafor@example.com"
+HANA = "hana.reyes@example.com"  # active in Okta, neither on the platform team nor an approver
 PRODUCTION = "111111111111"
 
 
@@ -44,9 +49,22 @@ class Policy:
 POLICY = Policy()
 
 
+def config_with_hours(tmp_path_factory: pytest.TempPathFactory, days: list[str]) -> Path:
+    """The example, with jit.single_approver_hours set to all day on `days` (none: never), so
+    whether a second approver is needed does not depend on when the test runs."""
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    data["jit"]["single_approver_hours"] = {"days": days, "start": "00:00", "end": "24:00"}
+    path = tmp_path_factory.mktemp("jit") / "platform.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+ALL_WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 @pytest.fixture(scope="module")
-def engine() -> Iterator[LocalEngine]:
-    with LocalEngine(approvals=POLICY) as eng:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    with LocalEngine(config_with_hours(tmp_path_factory, ALL_WEEK), approvals=POLICY) as eng:
         ENGINE[:] = [eng]
         yield eng
 
@@ -186,8 +204,11 @@ def test_approved_grant_is_made_reminded_expired_revoked_and_summarised(engine: 
         assert name in names, names
     assert names.index("Grant") < names.index("WaitUntil") < names.index("Revoke[0]/RevokeGrant")
     assert execution.virtual_wait_s >= 30 * 60 - 5  # it waited the 30 minutes, on virtual time
-    (asked,) = POLICY.asked
-    assert asked.request["state"]["approvers"] == [MARIA]  # never the requester
+    # Three looks at the grant: the first, the reminder's, the expiry's (a Wait that ended a
+    # fraction early would add one look per pass, each a billed transition).
+    assert names.count("Watch") == 3, names
+    (asked,) = POLICY.asked  # within jit.single_approver_hours: one approval is enough
+    assert asked.request["state"]["approvers"] == [MARIA, SAM]  # never the requester
     calls = sso_calls(execution)
     assert calls.count("CreateAccountAssignment") == 1
     assert calls.count("DeleteAccountAssignment") == 1
@@ -223,7 +244,7 @@ def test_the_requester_cannot_approve_their_own_request(engine: LocalEngine) -> 
             break
         execution.done.wait(0.01)
     (pending,) = execution.pending
-    assert pending.request["state"]["approvers"] == [DEV]
+    assert pending.request["state"]["approvers"] == [DEV, SAM]
     with pytest.raises(ApprovalRefused):
         engine.answer(execution.id, Decision("approved", MARIA))
     engine.answer(execution.id, Decision("denied", DEV))
@@ -300,7 +321,7 @@ def test_someone_else_cannot_revoke_or_extend_a_grant(engine: LocalEngine, held:
     grant = engine.start("jit_access", request(engine, DEV, duration="1h"))
     grant_id = _wait_for_grant(engine, DEV)
     for action, extra in (("revoke", {}), ("extend", {"duration": "10m"})):
-        refused = engine.run("jit_access", command(engine, SAM, action, grant_id=grant_id, **extra))
+        refused = engine.run("jit_access", command(engine, HANA, action, grant_id=grant_id, **extra))
         assert refused.output == "refused"
     assert assignments(engine, DEV) == {(PRODUCTION, "PlatformAdmin")}
     engine.run("jit_access", command(engine, DEV, "revoke", grant_id=grant_id))
@@ -325,7 +346,11 @@ def test_extension_within_and_past_the_maximum(engine: LocalEngine, held: thread
     assert len(POLICY.asked) == 3
     held.set()
     assert grant.done.wait(60)
-    assert grant.virtual_wait_s >= (3 * 60 + 30 + 60) * 60 - 10, grant.virtual_wait_s  # 4.5 h in all
+    # 4.5 h in all, on the grant's own clock (the wall clock moved on while the test held it).
+    live = GrantStore(engine.resources.state_table, boto3.client("dynamodb", region_name=engine.region)).get(grant_id)
+    assert live is not None
+    held_for = timing.parse(live.revoked_at) - timing.parse(live.granted_at)
+    assert held_for.total_seconds() >= (3 * 60 + 30 + 60) * 60, live
 
 
 def test_an_aborted_execution_is_swept(engine: LocalEngine, held: threading.Event) -> None:
@@ -355,6 +380,50 @@ def test_dry_run_changes_nothing(engine: LocalEngine) -> None:
     execution = engine.run("jit_access", request(engine, DEV), dry_run=True)
     assert execution.status == "SUCCEEDED", execution.cause
     assert not [c for c in sso_calls(execution) if c in ("CreateAccountAssignment", "DeleteAccountAssignment")]
+
+
+def okta_groups(engine: LocalEngine, email: str) -> list[str]:
+    users = engine.vendors.fakes["okta"].state()["users"]  # type: ignore[union-attr]
+    return list(users[email]["groups"])
+
+
+def test_an_okta_group_grant_is_a_membership_until_expiry_then_removed_and_verified(
+    engine: LocalEngine, held: threading.Event
+) -> None:
+    assert "Okta Admins" not in okta_groups(engine, DEV)
+    grant = engine.start("jit_access", request(engine, DEV, "okta-admin", "45m", "INC-9 rotate the SAML cert"))
+    for _ in range(3000):  # granted: a member of the group, and the grant's execution held at its first look
+        if "Okta Admins" in okta_groups(engine, DEV):
+            break
+        assert not grant.done.wait(0.02), (grant.status, grant.cause)
+    assert "Okta Admins" in okta_groups(engine, DEV)
+    assert assignments(engine, DEV) == set()  # an Okta grant touches no Identity Center assignment
+    held.set()
+    assert grant.done.wait(60)
+    assert grant.status == "SUCCEEDED", (grant.error, grant.cause)
+    assert "Okta Admins" not in okta_groups(engine, DEV)
+    names = step_names(grant)
+    assert "Revoke[0]/CheckRevoked" in names
+    assert names.index("Grant") < names.index("WaitUntil") < names.index("Revoke[0]/RevokeGrant")
+    okta = [a["action"] for a in audit_actions(engine, grant.id) if a.get("vendor") == "okta"]
+    assert okta == ["addUserToGroup", "removeUserFromGroup"], okta
+    store = GrantStore(engine.resources.state_table, boto3.client("dynamodb", region_name=engine.region))
+    live = store.get(_grant_id_of(engine, grant.id))
+    assert live is not None
+    assert (timing.parse(live.revoked_at) - timing.parse(live.granted_at)).total_seconds() >= 45 * 60
+    told = dms(engine, DEV)
+    assert any("You are in the Okta group Okta Admins" in t for t in told), told
+    assert any("verified gone" in t and "no CloudTrail history" in t for t in told), told
+
+
+def _grant_id_of(engine: LocalEngine, execution_id: str) -> str:
+    ddb = boto3.client("dynamodb", region_name=engine.region)
+    items = ddb.scan(TableName=engine.resources.state_table)["Items"]
+    return next(
+        json.loads(i["record"]["S"])["request"]["grant_id"]
+        for i in items
+        if i.get("sk", {}).get("S") == "jit-grant" and i.get("execution_id", {}).get("S") == execution_id
+    )
 
 
 @pytest.fixture

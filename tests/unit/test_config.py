@@ -56,7 +56,7 @@ def test_a_broken_config_reports_every_problem_with_its_field_path(
     data["organization"]["nmae"] = "typo"
     data["schedules"]["timezone"] = "Mars/Olympus_Mons"
     data["schedules"]["dr_drill"] = "cron(0 6 * *)"
-    data["teams"]["platform"]["aws_access"][1]["account"] = "prod"
+    data["teams"]["platform"]["aws_access"][0]["account"] = "prod"
     data["teams"]["product"]["approvers"] = ["sam.okafor@gmail.com"]
     data["dr"]["targets"].append({**data["dr"]["targets"][0], "resource": "orders-copy"})
     data["thresholds"]["cost"]["tiers"][2]["monthly_usd"] = 6000  # critical below warning
@@ -67,7 +67,7 @@ def test_a_broken_config_reports_every_problem_with_its_field_path(
         "organization.nmae": "Extra inputs are not permitted",
         "schedules.timezone": "unknown time zone 'Mars/Olympus_Mons'",
         "schedules.dr_drill": "must be an EventBridge Scheduler expression",
-        "teams.platform.aws_access.1.account": "unknown account 'prod' (known: production, sandbox, staging)",
+        "teams.platform.aws_access.0.account": "unknown account 'prod' (known: production, sandbox, staging)",
         "teams.product.approvers.0": "sam.okafor@gmail.com is outside organization.email_domains",
         "dr.targets": "duplicate target names: orders",
         "thresholds.cost.tiers": "strictly ascending order of monthly_usd",
