@@ -65,6 +65,17 @@ def now() -> float:
         return time.time() + _skipped
 
 
+_on_wait: list[Any] = []
+
+
+def on_wait(callback: Any) -> Any:
+    """Call `callback()` after every Wait state, on the waiting thread: what the world does while
+    a workflow waits (a CI job using its key every hour) happens between the steps, in order, not
+    at whatever moment a thread of the test gets the GIL. Returns the function that unregisters it."""
+    _on_wait.append(callback)
+    return lambda: _on_wait.remove(callback)
+
+
 def waited(execution_arn: str) -> float:
     with _lock:
         return _waited.get(execution_arn, 0.0)
@@ -89,6 +100,8 @@ def install() -> None:
 
     def _virtual_wait(self: Any, env: Any, wait_seconds: float) -> None:  # noqa: ARG001
         _advance(_execution_of(env), wait_seconds, _branch_of(env))
+        for callback in list(_on_wait):
+            callback()
 
     wait_function.WaitFunction._wait_interval = _virtual_wait  # type: ignore[method-assign]
 

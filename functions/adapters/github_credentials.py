@@ -1,6 +1,7 @@
 """GitHub endpoints that carry the platform's secrets: a webhook's configuration (its `secret`)
-and GitHub Actions secrets, which GitHub takes only encrypted with the repository's (or the
-organisation's) public key as a libsodium sealed box.
+and its `ping` (a delivery signed with it, whose answer GitHub lists), and GitHub Actions secrets,
+which GitHub takes only encrypted with the repository's (or the organisation's) public key as a
+libsodium sealed box.
 
 Built on the GitHub adapter's client, so it shares its App token, retries and error mapping.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -51,6 +53,20 @@ class GitHubCredentials:
     def set_hook_secret(self, hook: Webhook, secret: str) -> None:
         """Only the secret changes: GitHub keeps the fields a PATCH leaves out."""
         self._rest.json("update webhook config", "PATCH", f"{hook.path}/config", json={"secret": secret})
+
+    def ping(self, hook: Webhook) -> None:
+        """GitHub sends the hook a `ping` event, signed with the hook's secret."""
+        self._rest.request("ping webhook", "POST", f"{hook.path}/pings")
+
+    def ping_delivery(self, hook: Webhook, since: datetime) -> tuple[str, int] | None:
+        """(guid, the status the hook's endpoint answered) of the newest `ping` delivered at or after
+        `since` (GitHub keeps delivery times to the second); None while there is none yet."""
+        start = since.replace(microsecond=0)
+        deliveries = self._rest.json("list hook deliveries", "GET", f"{hook.path}/deliveries", params={"per_page": 30})
+        for item in deliveries or []:  # newest first
+            if item.get("event") == "ping" and datetime.fromisoformat(item["delivered_at"]) >= start:
+                return str(item["guid"]), int(item.get("status_code") or 0)
+        return None
 
     def public_key(self, target: ActionsTarget) -> tuple[str, str]:
         """(key_id, base64 public key) to encrypt Actions secrets for `target`."""

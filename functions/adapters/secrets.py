@@ -118,6 +118,42 @@ def _read_accepted(name: str, vendor: str) -> tuple[float, tuple[tuple[str, str]
     return entry
 
 
+_previous: dict[str, tuple[float, float | None, list[dict[str, Any]]]] = {}
+PREVIOUS_RECHECK_S = 60.0  # how long what AWSPREVIOUS holds, and since when, is kept
+
+
+def replaced_at(name: str, vendor: str) -> tuple[float | None, list[dict[str, Any]]]:
+    """(when AWSCURRENT's version was created, epoch seconds; the AWSPREVIOUS version's value):
+    for a secret replaced by storing the new value as AWSCURRENT directly, whose old value a
+    verifier keeps accepting for a grace period. Read at most once a minute per secret."""
+    now = time.monotonic()
+    with _accepted_lock:
+        cached = _previous.get(name)
+    if cached is not None and now - cached[0] < PREVIOUS_RECHECK_S:
+        return cached[1], cached[2]
+    from functions.core import clients
+
+    sm = clients.client("secretsmanager")
+    created: float | None = None
+    previous: list[dict[str, Any]] = []
+    try:
+        # DescribeSecret and GetSecretValue only: what a grant to read one secret allows.
+        stages = sm.describe_secret(SecretId=name).get("VersionIdsToStages") or {}
+        for version, labels in stages.items():
+            if "AWSCURRENT" in labels:
+                created = sm.get_secret_value(SecretId=name, VersionId=version)["CreatedDate"].timestamp()
+            elif "AWSPREVIOUS" in labels:
+                value = json.loads(sm.get_secret_value(SecretId=name, VersionId=version)["SecretString"])
+                if isinstance(value, dict):
+                    redaction.register(value)
+                    previous.append(value)
+    except Exception as exc:  # noqa: BLE001 - botocore's errors, reported as the vendor's
+        raise VendorError(vendor, "read credentials", None, f"cannot read secret {name!r}: {exc}") from None
+    with _accepted_lock:
+        _previous[name] = (now, created, previous)
+    return created, previous
+
+
 def clear_cache() -> None:
     """The local engine starts a fresh moto world; cached secrets and clients must follow."""
     from aws_lambda_powertools.utilities import parameters
@@ -126,3 +162,4 @@ def clear_cache() -> None:
     with _accepted_lock:
         _accepted.clear()
         _checked.clear()
+        _previous.clear()

@@ -5,7 +5,7 @@ drops them with its moto world and sandbox."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from functions.core import clients
@@ -23,14 +23,27 @@ if TYPE_CHECKING:
     from functions.adapters.github import GitHub
     from functions.adapters.github_credentials import GitHubCredentials
     from functions.adapters.okta import Okta
+    from functions.adapters.okta_keys import OktaKeys
     from functions.adapters.pagerduty import PagerDuty
     from functions.adapters.sendgrid import SendGrid
     from functions.adapters.sendgrid_keys import SendGridKeys
     from functions.adapters.slack import Slack
 
 
-@cache
 def okta() -> Okta:
+    """Built again when the service app's key in the Okta secret changes: an adapter kept from
+    before a rotation would sign with the old key, which Okta refuses once the rotation retires it
+    (the secret itself is read through the 5-minute cache, so this costs no call)."""
+    settings = config().okta
+    if settings.auth != "private_key":
+        return _okta(None)
+    from functions.adapters import secrets
+
+    return _okta(str(secrets.get_secret(settings.secret_name, "okta").get("key_id") or ""))
+
+
+@lru_cache(maxsize=1)  # the adapter of a retired key is dropped (and closes) when the key changes
+def _okta(key_id: str | None) -> Okta:  # noqa: ARG001 - the cache's key
     from functions.adapters.okta import Okta
 
     return Okta.from_config(config())
@@ -127,7 +140,14 @@ def github_credentials() -> GitHubCredentials:
     return GitHubCredentials(github()._rest)  # shares the adapter's App token and retries
 
 
-_ROTATION = (secret_versions, access_keys, sendgrid_keys, github_credentials)
+@cache
+def okta_keys() -> OktaKeys:
+    from functions.adapters.okta_keys import OktaKeys
+
+    return OktaKeys.from_config(config())
+
+
+_ROTATION = (secret_versions, access_keys, sendgrid_keys, github_credentials, okta_keys)
 
 
 def directory(links: tuple[str, ...] = ("slack", "pagerduty", "iam", "identity_center")) -> Directory:
@@ -142,7 +162,7 @@ def directory(links: tuple[str, ...] = ("slack", "pagerduty", "iam", "identity_c
 
 
 def reset() -> None:
-    for built in (okta, github, slack, sendgrid, pagerduty, argocd, ecr, identity_center, iam, compute, *_ROTATION):
+    for built in (_okta, github, slack, sendgrid, pagerduty, argocd, ecr, identity_center, iam, compute, *_ROTATION):
         built.cache_clear()
 
 

@@ -12,7 +12,7 @@ from functions.core.change import ChangeContext
 from functions.core.envelope import Task
 from functions.core.observability import step
 from functions.core.runtime import config, dynamodb, env, logger, s3
-from functions.credential_rotation import inventory, steps
+from functions.credential_rotation import inventory, lock, steps
 from functions.credential_rotation import report as reporting
 from functions.credential_rotation.models import JobStep, Rotated, RotationRequest, Usage
 
@@ -23,6 +23,7 @@ def _vendors() -> steps.Vendors:
         keys=vendors.access_keys,
         sendgrid=vendors.sendgrid_keys,
         github=vendors.github_credentials,
+        okta=vendors.okta_keys,
     )
 
 
@@ -33,6 +34,7 @@ def _changes(execution_id: str, dry_run: bool) -> ChangeContext:
 @step(RotationRequest)
 def plan(task: Task[RotationRequest], _: LambdaContext) -> dict[str, Any]:
     result = inventory.plan(config(), task.state, task.execution_id, vendors.secret_versions(), vendors.access_keys())
+    result = lock.claim(result, env(constants.STATE_TABLE), dynamodb())
     logger.info("planned", extra={"jobs": [j.name for j in result.jobs], "reminders": len(result.reminders)})
     return result.model_dump(mode="json")
 
@@ -97,6 +99,8 @@ def rollback(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
 @step(Rotated)
 def report(task: Task[Rotated], _: LambdaContext) -> dict[str, Any]:
     rotated = task.state
+    # First: whatever happens to the report, the next rotation of these credentials may start.
+    lock.release(rotated.plan, env(constants.STATE_TABLE), dynamodb())
     changes = _changes(task.execution_id, rotated.plan.dry_run)
     changes.requester = rotated.plan.requested_by or ""
     outcome = reporting.report(

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from functions.adapters.aws_access_keys import AccessKeys
     from functions.adapters.aws_secrets import SecretVersions, SecretVersionsState
 
-# Kinds a vendor API rotates; the others (Slack's signing secret, the GitHub App's private key, the
-# Okta service app's key for now) are tracked and their owners asked to rotate them by hand.
-ROTATED = ("sendgrid_api_key", "github_webhook_secret", "iam_access_key")
+# Kinds a vendor API rotates; the others (Slack's signing secret, the GitHub App's private key) are
+# tracked and their owners asked to rotate them by hand.
+ROTATED = ("sendgrid_api_key", "github_webhook_secret", "iam_access_key", "okta_service_key")
 # The field of the secret that holds the credential (the rest of the secret is carried over).
 FIELD = {
     "sendgrid_api_key": "api_key",
@@ -40,11 +40,6 @@ MANUAL_STEPS = {
         "In GitHub → Settings → Developer settings → GitHub Apps → the platform app → Private keys, generate"
         " a new key. Store it as the AWSPENDING version of `{secret}` (field `app_private_key`), run"
         " `/platform credentials rotate {name}`, then delete the old key in GitHub."
-    ),
-    "okta_service_key": (
-        "In Okta Admin → Applications → the platform service app → Public Keys, add a new key and activate it."
-        " Store its private key as the AWSPENDING version of `{secret}` (fields `private_key`, `key_id`), run"
-        " `/platform credentials rotate {name}`, then deactivate and delete the old key in Okta."
     ),
 }
 DAY = 86400
@@ -182,6 +177,7 @@ def plan(
         problems=problems,
         requested_by=request.requested_by,
         origin=request.origin,
+        credential=request.credential,
     )
 
 

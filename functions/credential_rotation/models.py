@@ -57,6 +57,9 @@ class Plan(_State):
     problems: list[str] = []
     requested_by: str | None = None
     origin: dict[str, Any] | None = None
+    credential: str = ""  # the one credential asked for, or "" (the schedule: every one that is due)
+    # Jobs left alone because another execution is rotating that credential (lock.py).
+    refused: list[dict[str, Any]] = []
 
 
 class Created(_State):

@@ -81,10 +81,11 @@ def report(
     in_use = [o for o in outcomes if o["status"] == "old key in use"]
     overdue = [i for i in plan.inventory if i["status"] == "overdue"]
     done = [o for o in outcomes if o["status"] in ("rotated", "retired")]
+    refused = [str(r["message"]) for r in plan.refused]
     summary = (
         f"{'dry run: ' if plan.dry_run else ''}{len(done)} rotated or retired, {len(failed)} failed,"
         f" {len(in_use)} old keys in use, {len(plan.reminders)} reminders, {len(overdue)} overdue"
-    )
+    ) + (f", {len(refused)} refused (being rotated by another run)" if refused else "")
     at = now()
     evidence = {
         "execution_id": plan.execution_id,
@@ -95,6 +96,7 @@ def report(
         "reminders": plan.reminders,
         "inventory": plan.inventory,
         "problems": plan.problems,
+        "refused": plan.refused,
     }
     location = changes.keep_evidence(
         s3, bucket, "credential-rotations", evidence, at=at, after={"rotated": len(done), "failed": len(failed)}
@@ -105,11 +107,15 @@ def report(
         f"{o['name']}: old key {o['old_key']} still used (last {o['old_key_last_used']}); not deactivated"
         for o in in_use
     ]
+    # The schedule skipping a credential another run is rotating is routine; a person asking to
+    # rotate that very credential is told no, as a failed run with the reason.
+    asked_for_refused = bool(plan.credential and refused)
     return {
-        "passed": not failed and not plan.problems,
+        "passed": not failed and not plan.problems and not asked_for_refused,
         "summary": summary,
-        "cause": "; ".join([summary, *problems, *plan.problems])[:4000],
+        "cause": "; ".join([summary, *problems, *plan.problems, *refused])[:4000],
         "outcomes": outcomes,
+        "refused": plan.refused,
         "reminders": [{k: v for k, v in r.items() if k != "steps"} for r in plan.reminders],
         "inventory": plan.inventory,
         "evidence": location,
@@ -166,9 +172,10 @@ def _tell(
             line=f"asked {reminder['owner']} to rotate {reminder['name']}",
         )
     rotated = [o for o in outcomes if o["status"] in ("rotated", "retired")]
-    if plan.action == "report" or rotated:
+    if plan.action == "report" or rotated or plan.refused:
         text = "\n".join(
             [f"Rotated `{o['name']}` ({o['status']}): {o['note'] or ''}" for o in rotated]
+            + [f":no_entry: Refused: {r['message']}" for r in plan.refused]
             + ([inventory_text(plan.inventory)] if plan.action == "report" else [])
         )
         response_url = (plan.origin or {}).get("response_url")

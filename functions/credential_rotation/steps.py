@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.adapters.aws_access_keys import MAX_KEYS
@@ -23,6 +23,7 @@ from functions.adapters.github import Webhook
 from functions.adapters.github_credentials import ActionsTarget
 from functions.core.change import ChangeContext
 from functions.core.config import Credential, PlatformConfig
+from functions.credential_rotation import okta_key
 from functions.credential_rotation.inventory import FIELD
 from functions.credential_rotation.models import Created, Job, Outcome, Usage
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from functions.adapters.aws_access_keys import AccessKeys
     from functions.adapters.aws_secrets import SecretVersions
     from functions.adapters.github_credentials import GitHubCredentials
+    from functions.adapters.okta_keys import OktaKeys
     from functions.adapters.sendgrid_keys import SendGridKeys
 
 ACTOR = "credential-rotation"
@@ -56,6 +58,7 @@ class Vendors:
     keys: Callable[[], AccessKeys]
     sendgrid: Callable[[], SendGridKeys]
     github: Callable[[], GitHubCredentials]
+    okta: Callable[[], OktaKeys]
 
 
 def token(execution_id: str, job: Job) -> str:
@@ -107,7 +110,7 @@ def _line(job: Job) -> str:
 
 
 def _key_id(job: Job, value: dict[str, Any]) -> str | None:
-    key = {"sendgrid_api_key": "api_key_id", "iam_access_key": "access_key_id"}.get(job.kind)
+    key = {"sendgrid_api_key": "api_key_id", "iam_access_key": "access_key_id", okta_key.KIND: "key_id"}.get(job.kind)
     return str(value[key]) if key and value.get(key) else None
 
 
@@ -118,6 +121,11 @@ def _new_value(job: Job, current: dict[str, Any], changes: ChangeContext, vendor
         return {**current, **_new_sendgrid_key(job, current, changes, vendors)}
     if job.kind == "iam_access_key":
         return {**current, **_new_access_key(job, current, changes, vendors)}
+    if job.kind == okta_key.KIND:
+        try:
+            return okta_key.new_value(job, current)
+        except okta_key.KeyMissingError as exc:
+            raise RotationConflictError(str(exc)) from None
     raise RotationConflictError(f"{job.name}: a {job.kind} is rotated by its owner, not by the platform")
 
 
@@ -188,6 +196,9 @@ def set_at_vendor(job: Job, config: PlatformConfig, changes: ChangeContext, vend
             return Outcome(note=f"consumers read {job.secret_name} (AWSCURRENT)")
         _put_actions_secrets(job, config, value, changes, vendors)
         return Outcome(note=f"stored as GitHub Actions secrets of {target.repo or config.github.org}")
+    if job.kind == okta_key.KIND:
+        current = vendors.versions.value(job.secret_name)
+        return Outcome(note=okta_key.set_key(job, current, value, changes, vendors.okta()))
     return Outcome(note="the vendor holds it already")
 
 
@@ -235,15 +246,33 @@ def test(job: Job, config: PlatformConfig, vendors: Vendors) -> Outcome:
         return Outcome(note=f"the new key {found.id} authenticates, scopes {', '.join(found.scopes)}")
     if job.kind == "iam_access_key":
         return _test_access_key(job, value, vendors)
+    if job.kind == okta_key.KIND:
+        return Outcome(note=okta_key.test_key(job, value, vendors.okta()))
     if job.kind == "github_webhook_secret":
         from functions.adapters.secrets import accepted_values, recheck_accepted
 
         recheck_accepted(job.secret_name, "github")
         if str(value["webhook_secret"]) not in accepted_values(job.secret_name, "github", "webhook_secret"):
             raise CredentialTestFailedError("the ingress does not accept the new webhook secret")
-        config_now = vendors.github().hook_config(_hook(config))
-        return Outcome(note=f"the ingress accepts it; hook delivers to {config_now.get('url')}")
+        return _ping(_hook(config), vendors)
     return Outcome(note=f"stored by its owner; {FIELD[job.kind]} present")
+
+
+def _ping(hook: Webhook, vendors: Vendors) -> Outcome:
+    """GitHub pings the hook, signing with the secret it holds now (the new one): the ingress
+    taking that delivery proves the whole path, GitHub to the signature check."""
+    github = vendors.github()
+    pinged_at = datetime.now(UTC)
+    github.ping(hook)
+    delivery = github.ping_delivery(hook, pinged_at)
+    if delivery is None:
+        raise CredentialNotReadyError(f"GitHub has not delivered the ping of hook {hook.hook_id} yet")
+    guid, status = delivery
+    if not 200 <= status < 300:
+        raise CredentialTestFailedError(
+            f"the ingress answered GitHub's ping {guid}, signed with the new secret, with HTTP {status or 'nothing'}"
+        )
+    return Outcome(note=f"GitHub's ping {guid}, signed with the new secret, was accepted (HTTP {status})")
 
 
 def _test_access_key(job: Job, value: dict[str, Any], vendors: Vendors) -> Outcome:
@@ -322,6 +351,10 @@ def retire(job: Job, changes: ChangeContext, vendors: Vendors) -> Outcome:
                 after=None,
             )
             note = f"deleted the old key {old_id}"
+    if job.kind == okta_key.KIND:
+        old = vendors.versions.value(job.secret_name, version=retiring)
+        current = vendors.versions.value(job.secret_name)
+        note = okta_key.remove_key(job, current, old, changes, vendors.okta(), which="old") or note
     _unmark(job, retiring, changes, vendors)
     return Outcome(note=note)
 
@@ -441,6 +474,9 @@ def rollback(job: Job, config: PlatformConfig, changes: ChangeContext, vendors: 
                 after=None,
             )
             undone.append(f"new key {new_id} deleted")
+    if job.kind == okta_key.KIND:
+        removed = okta_key.remove_key(job, current, new, changes, vendors.okta(), which="new")
+        undone += [removed] if removed else []
     changes.change(
         "aws",
         "secretsmanager:UpdateSecretVersionStage",

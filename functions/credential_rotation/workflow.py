@@ -2,11 +2,12 @@
 that is due is rotated after Secrets Manager's contract: the new value is created as AWSPENDING,
 set at the vendor, tested, and made AWSCURRENT (AWSPREVIOUS and RETIRING kept on the old one);
 after a grace period (a Wait state) the old one is retired: an old SendGrid key deleted, an old
-webhook secret no longer accepted, an old IAM key deactivated once its last use stops moving,
-and deleted days later. A failing test rolls back: the old credential stays current, the new one
-is removed, the security channel is told. Credentials no API rotates (Slack's signing secret, the
-GitHub App key, the Okta service key) are tracked, and their owners asked in Slack before they
-are due. `/platform credentials` lists every credential's age, last and next rotation and owner."""
+webhook secret no longer accepted, an old Okta service app key deactivated and deleted, an old
+IAM key deactivated once its last use stops moving, and deleted days later. A failing test rolls
+back: the old credential stays current, the new one is removed, the security channel is told.
+Credentials no API rotates (Slack's signing secret, the GitHub App key) are tracked, and their
+owners asked in Slack before they are due. One rotation per credential at a time (lock.py).
+`/platform credentials` lists every credential's age, last and next rotation and owner."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Finds what is due, what is half-rotated, and whom to remind",
         aws_actions=(*_READ, *_KEYS),
         aws_scope="credentials",
+        resources=("state_table",),  # the lease on each credential it rotates (lock.py)
     ),
     _step("Create", "create", "Creates the new credential as AWSPENDING", (*_WRITE, *_KEYS, "iam:CreateAccessKey")),
     _step("Set", "set_at_vendor", "Sets the new credential where the vendor or consumer reads it", _WRITE),
@@ -66,7 +68,7 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         handler="functions.credential_rotation.handlers.report",
         description="Reports the run, tells the security channel and reminds owners, keeps the evidence",
         secrets=("slack.secret_name",),
-        resources=("audit_table", "evidence_bucket"),
+        resources=("audit_table", "evidence_bucket", "state_table"),
     ),
 )
 
@@ -101,6 +103,7 @@ WORKFLOW = Workflow(
         "scheduler/credential_rotation_sendgrid.json",
         "scheduler/credential_rotation_webhook.json",
         "scheduler/credential_rotation_ci_key.json",
+        "scheduler/credential_rotation_okta.json",
     ),
     config_section="credentials",
 )

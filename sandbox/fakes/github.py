@@ -1,7 +1,8 @@
 """A stateful fake of the part of GitHub's REST API the platform uses: issues (labels, comments,
 close), users, org memberships and invitations, teams, repository contents, deployments and their
 statuses, commits (by branch, tag or sha) and comparisons, an organisation's container packages and
-their tagged versions, webhook deliveries (list, redeliver) and GitHub App installation tokens.
+their tagged versions, webhook deliveries (list, redeliver, ping: sandbox/fakes/github_pings.py),
+hook configs, Actions secrets and GitHub App installation tokens.
 
 It speaks GitHub's paths, status codes, `Link` paging (page/per_page with prev/next/last/first;
 the deliveries list pages by cursor), error bodies (`{"message", "documentation_url", "status"}`,
@@ -31,6 +32,7 @@ from urllib.parse import unquote
 from sandbox.fakes import credentials
 from sandbox.fakes import github_data as body
 from sandbox.fakes.base import FakeVendor, Reply, Request, Response, route
+from sandbox.fakes.github_pings import Deliver, ping, to_ingress_in_process
 
 OWNER_REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 ISSUE = OWNER_REPO + r"/issues/(?P<number>\d+)"
@@ -76,6 +78,7 @@ class FakeGitHub(FakeVendor):
         self._before: list[tuple[re.Pattern[str], Callable[[], object]]] = []
         self.hooks: dict[int, dict[str, Any]] = {}
         self.redelivery_status_code = 200  # what our endpoint answers when GitHub redelivers
+        self.deliver_to: Deliver = getattr(self, "deliver_to", to_ingress_in_process)  # where a ping goes
         # GitHub Actions secrets: (owner kind, owner) -> name -> {value (decrypted), updated_at}.
         self.actions_secrets: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.served = 0
@@ -1096,6 +1099,15 @@ class FakeGitHub(FakeVendor):
             redelivery=True,
         )
         return Response(202, {})
+
+    @route("POST", HOOK + r"/pings")
+    def ping_hook(self, request: Request) -> Response:
+        """A `ping` event, signed with the hook's secret, delivered at once and listed with the
+        hook's deliveries (with the status the endpoint answered)."""
+        hook = self._hook(request)
+        guid, status = ping(hook, self.deliver_to)
+        self.add_delivery(hook["id"], event="ping", action=None, status_code=status, guid=guid)
+        return Response(204)
 
     # --- webhook config and Actions secrets --------------------------------------------------------------
     def hook_secret(self, hook_id: int = ORG_HOOK_ID) -> str:

@@ -3,7 +3,8 @@ authorization server's token endpoint, for the official `okta` SDK to talk to un
 
 Served: users (list with filter/search/q and `after` cursors, create, get by id/login/shortname,
 activate, deactivate, clear sessions, their groups and factors), groups (list/q, add and remove
-members) and `POST /oauth2/v1/token` (client credentials with a private-key JWT assertion).
+members), service apps' public keys (sandbox/fakes/okta_keys.py) and `POST /oauth2/v1/token`
+(client credentials with a private-key JWT assertion, checked against the client's active keys).
 Auth: `SSWS <api token>` or `Bearer <token from /oauth2/v1/token>`, whose scopes are enforced as
 the spec's security requirements say. Errors have Okta's shape; every response carries Okta's
 `X-Rate-Limit-*` headers, and an injected 429 says when to come back in `X-Rate-Limit-Reset`
@@ -23,7 +24,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from functools import cache
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote, urlencode
 
@@ -41,6 +41,7 @@ from sandbox.fakes.okta_data import (
     seed_user,
     timestamp,
 )
+from sandbox.fakes.okta_keys import ServiceAppKeys
 
 STATE_ALL_USERS_MAX = 500
 RATE_LIMIT = 600  # requests per minute, as reported in X-Rate-Limit-Limit (not enforced)
@@ -85,7 +86,7 @@ def _validation(field: str, cause: str) -> Reply:
     return Reply(okta_error(400, "E0000001", f"Api validation failed: {field}", (f"{field}: {cause}",)))
 
 
-class FakeOkta(FakeVendor):
+class FakeOkta(ServiceAppKeys, FakeVendor):
     service: ClassVar[str] = "okta"
     request_id_header: ClassVar[str] = "X-Okta-Request-Id"
 
@@ -100,6 +101,7 @@ class FakeOkta(FakeVendor):
         self.user_groups: dict[str, list[str]] = {}  # user id → group ids
         self.factors: dict[str, list[dict[str, Any]]] = {}
         self.sessions_cleared: list[str] = []
+        self.app_keys = {}  # service app id → its public keys (okta_keys.py)
         self.changed: set[str] = set()  # users created or changed since seeding
         # Issued access tokens survive a reset (a reseed of the sandbox), as they would survive a
         # change of the org's data in Okta: adapters keep theirs for the container's life.
@@ -253,7 +255,7 @@ class FakeOkta(FakeVendor):
     @route("POST", TOKEN_PATH)
     def token(self, request: Request) -> Response:
         """Client credentials with a private-key JWT (RFC 7523): the assertion must be signed by
-        the development key, name this token URL as audience and the client as iss and sub, and
+        an active key of the client (its `kid`), name this token URL as audience and the client as iss and sub, and
         be used once."""
         form: dict[str, Any] = getattr(self._local, "form", {})
         if form.get("grant_type") != "client_credentials":
@@ -285,15 +287,13 @@ class FakeOkta(FakeVendor):
 
         try:
             kid = jwt.get_unverified_header(assertion).get("kid")
-            if kid not in (None, credentials.OKTA_KEY_ID):
-                raise _oauth_reply(401, "invalid_client", f"No key with kid {kid!r} is registered for the client.")
-            claims: dict[str, Any] = jwt.decode(
-                assertion,
-                _public_key(),
-                algorithms=["RS256"],
-                audience=audience,
-                options={"require": ["exp", "iss", "sub", "aud", "jti"]},
-            )
+            client = str(jwt.decode(assertion, options={"verify_signature": False}).get("sub") or "")
+            keys = self.active_public_keys(client, kid)
+            if not keys:
+                raise _oauth_reply(
+                    401, "invalid_client", f"No active key with kid {kid!r} is registered for the client"
+                )
+            claims = _verified(assertion, keys, audience)
         except jwt.PyJWTError as exc:
             raise _oauth_reply(401, "invalid_client", f"The client_assertion is invalid: {exc}") from None
         if claims["iss"] != claims["sub"]:
@@ -607,8 +607,21 @@ class FakeOkta(FakeVendor):
         return Response(204)
 
 
-@cache
-def _public_key() -> Any:
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+def _verified(assertion: str, keys: list[Any], audience: str) -> dict[str, Any]:
+    """The claims of an assertion signed by one of `keys` (without a `kid`, any active key may
+    have signed it)."""
+    import jwt
 
-    return load_pem_private_key(credentials.private_key_pem().encode(), password=None).public_key()
+    for key in keys[:-1]:
+        try:
+            return _decode(assertion, key, audience)
+        except jwt.InvalidSignatureError:
+            continue
+    return _decode(assertion, keys[-1], audience)
+
+
+def _decode(assertion: str, key: Any, audience: str) -> dict[str, Any]:
+    import jwt
+
+    required = ["exp", "iss", "sub", "aud", "jti"]
+    return dict(jwt.decode(assertion, key, algorithms=["RS256"], audience=audience, options={"require": required}))

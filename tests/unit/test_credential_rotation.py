@@ -15,7 +15,7 @@ from functions.adapters import secrets as secret_cache
 from functions.adapters.aws_access_keys import KeyState
 from functions.adapters.aws_secrets import SecretVersionsState
 from functions.core.config import ConfigError, load_config, parse_config
-from functions.credential_rotation import inventory
+from functions.credential_rotation import inventory, lock
 from functions.credential_rotation.intake import UsageError, command_input
 from functions.credential_rotation.models import RotationRequest
 from sandbox.engine import DEFAULT_CONFIG
@@ -134,6 +134,28 @@ def test_owners_are_reminded_remind_before_days_before_max_age(config) -> None: 
     assert reminder["owner"] == "maria.lopez@example.com"
     assert "AWSPENDING" in reminder["steps"]
     assert reminder["overdue"] is False
+
+
+def test_the_okta_service_key_is_rotated_by_the_platform_not_reminded(config) -> None:  # type: ignore[no-untyped-def]
+    versions, keys = _world({"okta": 90 - 7})
+    plan = _plan(config, versions, keys)
+    assert [(j.name, j.kind, j.stage) for j in plan.jobs] == [("okta-service-key", "okta_service_key", "rotate")]
+    assert plan.reminders == []
+    (entry,) = [i for i in plan.inventory if i["name"] == "okta-service-key"]
+    assert entry["rotated_by"] == "platform"
+
+
+def test_a_lease_lasts_the_longest_path_of_its_job(config) -> None:  # type: ignore[no-untyped-def]
+    versions, keys = _world({}, key_age=95)
+    versions.add("platform-automation/sendgrid", 90)
+    jobs = {j.name: j for j in _plan(config, versions, keys).jobs}
+    settings = config.credentials
+    sendgrid = settings.propagation_seconds + settings.grace_minutes * 60
+    assert lock.lease_seconds(jobs["sendgrid-api-key"]) == sendgrid + lock.MARGIN_S
+    # an IAM key is held through every check of the old key's use and the wait before its deletion
+    iam = settings.propagation_seconds + settings.grace_minutes * 60 + settings.key_use_grace_hours * 3600
+    iam += settings.delete_after_days * 86400
+    assert lock.lease_seconds(jobs["ci-deployer"]) == iam + lock.MARGIN_S
 
 
 def test_a_secret_stored_by_its_owner_as_awspending_is_finished(config) -> None:  # type: ignore[no-untyped-def]
