@@ -3,9 +3,9 @@ act on the other's half-done labels (the second could retire the old key while t
 waits out its grace period), so the plan takes a lease on each credential it rotates and the
 report gives it back, on every path.
 
-The lease is the deployment workflow's lock (functions/deployment/lock.py: one conditional write
-in the state table, taken again by its own holder on a retry, ended by its lease when the holder
-was stopped), keyed by the credential's name. It lasts as long as the longest path its job can
+The lease is functions/core/lease.py's (one conditional write in the state table, taken again by
+its own holder on a retry, ended when it runs out if the holder was stopped), keyed by the
+credential's name. It lasts as long as the longest path its job can
 take: every wait of the job, plus a day.
 """
 
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from functions.deployment import lock as leases
-from functions.deployment.models import Holder
+from functions.core import lease as leases
+from functions.core.lease import Holder
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from functions.credential_rotation.models import Job, Plan
 
-SCOPE = "credential-rotation"  # the lock's "service": one lock per credential name under it
+SCOPE = "credential-rotation"  # one lease per credential name under it
 MARGIN_S = 86400  # Lambda time, retries and the Test step's retries, generously
 
 

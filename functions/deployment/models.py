@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.core.lease import Holder
+
 
 class _State(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -93,13 +95,6 @@ class Target(_State):
     @property
     def title(self) -> str:
         return f"{self.service} {self.version} to {self.environment}"
-
-
-class Holder(_State):
-    execution_id: str
-    version: str = ""
-    requested_by: str = ""
-    since: str = ""
 
 
 class Lock(_State):

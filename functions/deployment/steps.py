@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from functions.adapters.errors import VendorError
 from functions.core import constants
+from functions.core import lease as locks
 from functions.core.change import ChangeContext
-from functions.deployment import lock as locks
+from functions.core.lease import Holder
 from functions.deployment import manifest, report, versions
 from functions.deployment.models import (
     ApprovalAsk,
@@ -28,7 +29,6 @@ from functions.deployment.models import (
     Deploy,
     DeployRequest,
     GitHubDeployment,
-    Holder,
     Lock,
     ManifestCommit,
     RollbackState,
@@ -225,11 +225,16 @@ def _still_running(execution: str, deps: Deps) -> bool:
         return True
 
 
+def lock_scope(service: str) -> str:
+    """One lease per service and environment (functions/core/lease.py), named as it always was."""
+    return f"deploy-lock#{service}"
+
+
 def take_lock(state: Deploy, execution_id: str, deps: Deps) -> Lock:
     target = state.target
     before = state.lock or Lock()
     me = Holder(execution_id=execution_id, version=target.version, requested_by=target.requested_by)
-    args = (deps.table, deps.ddb, target.service, target.environment)
+    args = (deps.table, deps.ddb, lock_scope(target.service), target.environment)
     taken, expires = locks.acquire(*args, me=me, ttl_s=target.lock_ttl_s)
     taken_over = None
     held = None if taken else locks.holder(*args)
@@ -935,7 +940,7 @@ def finish(state: Deploy, execution_id: str, deps: Deps) -> dict[str, Any]:
             promoted.append(environment)
     released = False
     if state.lock is not None and state.lock.acquired:
-        released = locks.release(deps.table, deps.ddb, target.service, target.environment, execution_id)
+        released = locks.release(deps.table, deps.ddb, lock_scope(target.service), target.environment, execution_id)
     event = reason
     if paged:
         event += " · paged on-call"

@@ -16,7 +16,8 @@ from typing import Any
 
 import boto3
 
-from functions.deployment import lock as locks
+from functions.core import lease as locks
+from functions.deployment.steps import lock_scope
 from functions.ingress.github_events import Delivery, normalize
 from sandbox.engine import ROOT, Decision, Execution, LocalEngine, PendingApproval
 
@@ -143,7 +144,7 @@ def messages(engine: LocalEngine, channel: str = "#team-orders") -> list[dict[st
 
 def lock_holder(engine: LocalEngine, service: str, environment: str) -> Any:
     ddb = boto3.client("dynamodb", region_name=engine.region)
-    return locks.holder(engine.resources.state_table, ddb, service, environment)
+    return locks.holder(engine.resources.state_table, ddb, lock_scope(service), environment)
 
 
 def status_posts(calls: list[dict[str, Any]]) -> dict[int, list[str]]:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+from functions.core import lease as leases
 from functions.credential_rotation.lock import SCOPE
-from functions.deployment import lock as leases
 from sandbox import clock
 from sandbox.engine import ROOT, Execution, LocalEngine, load_event
 from sandbox.fakes.base import Fault

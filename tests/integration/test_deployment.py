@@ -256,16 +256,16 @@ def test_two_deploys_of_one_environment_take_turns(stack):
 
 def test_a_deploy_waiting_too_long_is_refused_with_who_holds_the_lock(stack):
     engine, _ = stack
-    from functions.deployment import lock as locks
-    from functions.deployment.models import Holder
+    from functions.core import lease as locks
+    from functions.core.lease import Holder
 
     ddb = boto3.client("dynamodb", region_name=engine.region)
     holder = Holder(execution_id="deployment-someone-else", version=V4, requested_by="maria.lopez@example.com")
-    locks.acquire(engine.resources.state_table, ddb, "orders-api", "staging", me=holder, ttl_s=7200)
+    locks.acquire(engine.resources.state_table, ddb, "deploy-lock#orders-api", "staging", me=holder, ttl_s=7200)
     try:
         execution = deploy(engine, V3)
     finally:
-        locks.release(engine.resources.state_table, ddb, "orders-api", "staging", "deployment-someone-else")
+        locks.release(engine.resources.state_table, ddb, "deploy-lock#orders-api", "staging", "deployment-someone-else")
     assert execution.output["outcome"] == "refused"
     assert "deployment-someone-else" in execution.output["reason"]
     assert "maria.lopez@example.com" in execution.output["reason"]
@@ -277,13 +277,13 @@ def test_a_deploy_waiting_too_long_is_refused_with_who_holds_the_lock(stack):
 
 def test_a_lock_whose_holder_no_longer_runs_is_taken_over(stack):
     engine, _ = stack
-    from functions.deployment import lock as locks
-    from functions.deployment.models import Holder
+    from functions.core import lease as locks
+    from functions.core.lease import Holder
 
     finished = deploy(engine, V3, dry_run=True)  # an execution that has ended
     ddb = boto3.client("dynamodb", region_name=engine.region)
     stale = Holder(execution_id=finished.id)
-    locks.acquire(engine.resources.state_table, ddb, "orders-api", "staging", me=stale, ttl_s=7200)
+    locks.acquire(engine.resources.state_table, ddb, "deploy-lock#orders-api", "staging", me=stale, ttl_s=7200)
     execution = deploy(engine, V4)
     assert execution.output["outcome"] == "succeeded"
     assert not any(s.name == "WaitForLock" for s in execution.steps)

@@ -1,10 +1,11 @@
-"""One deploy per service and environment at a time: a lock item in the state table.
+"""One holder of a thing at a time (one deploy per service and environment, one rotation per
+credential): a lease item in the state table, keyed by a scope and a name.
 
 Taking it is one conditional write that succeeds when nobody holds it, when the holder's lease has
-expired, or when the caller holds it already (a retried step). The lease outlasts the longest
-deploy the settings allow (approval, health, rollback), so an execution that crashed or was
-stopped cannot hold the environment forever: its lease runs out, and a waiting deploy that finds
-its holder no longer running takes the lock over at once. The table's TTL (`expires_at`) removes
+expired, or when the caller holds it already (a retried step). The caller's lease outlasts the
+longest run it allows (for a deploy: approval, health, rollback), so an execution that crashed or
+was stopped cannot hold it forever: its lease runs out, and a waiter that finds its holder no
+longer running may take it over at once (`replacing`). The table's TTL (`expires_at`) removes
 old items. Releasing is conditional too: only the holder deletes it.
 """
 
@@ -15,8 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-
-from functions.deployment.models import Holder
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -24,17 +24,26 @@ if TYPE_CHECKING:
 SK = "lock"
 
 
-def key(service: str, environment: str) -> dict[str, Any]:
-    return {"pk": {"S": f"deploy-lock#{service}#{environment}"}, "sk": {"S": SK}}
+class Holder(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    execution_id: str
+    version: str = ""
+    requested_by: str = ""
+    since: str = ""
+
+
+def key(scope: str, name: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{scope}#{name}"}, "sk": {"S": SK}}
 
 
 def _conditional_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def holder(table: str, client: DynamoDBClient, service: str, environment: str) -> tuple[Holder, int] | None:
+def holder(table: str, client: DynamoDBClient, scope: str, name: str) -> tuple[Holder, int] | None:
     """Who holds the lock and until when (None: nobody)."""
-    item = client.get_item(TableName=table, Key=key(service, environment), ConsistentRead=True).get("Item")
+    item = client.get_item(TableName=table, Key=key(scope, name), ConsistentRead=True).get("Item")
     if not item:
         return None
     found = Holder(
@@ -49,8 +58,8 @@ def holder(table: str, client: DynamoDBClient, service: str, environment: str) -
 def acquire(
     table: str,
     client: DynamoDBClient,
-    service: str,
-    environment: str,
+    scope: str,
+    name: str,
     *,
     me: Holder,
     ttl_s: int,
@@ -61,7 +70,7 @@ def acquire(
     now = time.time() if now is None else now
     expires = int(now) + ttl_s
     item = {
-        **key(service, environment),
+        **key(scope, name),
         "execution_id": {"S": me.execution_id},
         "version": {"S": me.version},
         "requested_by": {"S": me.requested_by},
@@ -82,12 +91,12 @@ def acquire(
     return True, expires
 
 
-def release(table: str, client: DynamoDBClient, service: str, environment: str, execution_id: str) -> bool:
+def release(table: str, client: DynamoDBClient, scope: str, name: str, execution_id: str) -> bool:
     """False when this execution did not hold it (never taken, or taken over after its lease ran out)."""
     try:
         client.delete_item(
             TableName=table,
-            Key=key(service, environment),
+            Key=key(scope, name),
             ConditionExpression="execution_id = :me",
             ExpressionAttributeValues={":me": {"S": execution_id}},
         )
