@@ -2,8 +2,12 @@
 stack. A new hire is onboarded from a recorded GitHub issue delivery and then offboarded, with the
 sandbox's state of that person shown after each; then an off-hours stop and the morning's start, a
 billing alarm (Slack message, PagerDuty event, approved remediation), and the DR drill: a passing
-one, then one whose critical target breaches its RTO (failure, page, report); and a deploy: a
-build on main to staging, its approved promotion to production, then a Degraded one rolled back."""
+one, then one whose critical target breaches its RTO (failure, page, report); a deploy: a
+build on main to staging, its approved promotion to production, then a Degraded one rolled back;
+just-in-time access: production PlatformAdmin asked for, approved, shown active in Identity
+Center, expired on virtual time and shown revoked with its activity summary; and an access review:
+its findings, decided by the reviewers in Slack (some kept with a reason, some revoked), the
+revocations read back and verified, and where the evidence is."""
 
 from __future__ import annotations
 
@@ -120,5 +124,11 @@ def run_demo(config_path: str | Path, out: Any = None) -> int:
         from sandbox.demo_deployment import deploy_promote_and_roll_back
 
         ok &= deploy_promote_and_roll_back(engine, out)
+        from sandbox.demo_jit import request_approve_expire
+
+        ok &= request_approve_expire(engine, out)
+        from sandbox.demo_access_review import review_campaign
+
+        ok &= review_campaign(engine, out)  # last: its revocations change the organisation
     print(f"\ndemo {'passed' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s", file=out)
     return 0 if ok else 1

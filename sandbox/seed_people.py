@@ -26,13 +26,15 @@ def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> Non
         if (person.get("okta") or {}).get("status", "ACTIVE") == "DEPROVISIONED":
             continue
         first, _, last = str(person.get("name") or person["email"]).partition(" ")
-        store.create_user(
+        user_id = store.create_user(
             IdentityStoreId=center.identity_store_id,
             UserName=person["email"],
             DisplayName=person.get("name") or person["email"],
             Name={"GivenName": first, "FamilyName": last or first},
             Emails=[{"Value": person["email"], "Type": "work", "Primary": True}],
-        )
+        )["UserId"]
+        for assignment in person.get("aws_assignments") or []:  # direct account assignments, as onboarding makes
+            _assign(sso, config, user_id, assignment["account"], assignment["permission_set"])
         if person.get("aws_iam_user"):
             user = person["email"].split("@", 1)[0]
             iam.create_user(UserName=user, Tags=[{"Key": "email", "Value": person["email"]}])
@@ -40,3 +42,20 @@ def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> Non
     from sandbox.seed_deploy import seed_images
 
     seed_images(org)  # the ECR images the organisation's services were built into
+
+
+def _assign(sso: Any, config: PlatformConfig, user_id: str, account: str, permission_set: str) -> None:
+    center = config.aws.identity_center
+    arns = sso.list_permission_sets(InstanceArn=center.instance_arn)["PermissionSets"]
+    named = {
+        sso.describe_permission_set(InstanceArn=center.instance_arn, PermissionSetArn=a)["PermissionSet"]["Name"]: a
+        for a in arns
+    }
+    sso.create_account_assignment(
+        InstanceArn=center.instance_arn,
+        TargetId=config.aws.accounts[account],
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=named[permission_set],
+        PrincipalType="USER",
+        PrincipalId=user_id,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from functions.core.observability import step
 from functions.core.runtime import config, dynamodb, env, logger, s3
 
 WORKFLOW = "access_review"
-_CLIENTS = {
+_CLIENTS: dict[str, Callable[[], Any]] = {
     "okta": vendors.okta,
     "github": vendors.github,
     "iam": vendors.iam,
@@ -72,10 +73,22 @@ def start(task: Task[ReviewRequest], _: LambdaContext) -> dict[str, Any]:
     return plan.model_dump()
 
 
+def _okta_lists() -> Any:
+    """Collect lists Okta over REST: the SDK's cold start costs more than the step (README: Vendors)."""
+    from functions.adapters.okta_lists import OktaLists
+
+    return OktaLists.from_config(config())
+
+
 @step(CollectStep)
 def collect(task: Task[CollectStep], _: LambdaContext) -> dict[str, Any]:
     system, plan = task.state.system, task.state.plan
-    got = collecting.COLLECTORS[system](config(), _CLIENTS[system]())
+    client: Any = _okta_lists() if system == "okta" else _CLIENTS[system]()
+    try:
+        got = collecting.COLLECTORS[system](config(), client)
+    finally:
+        if system == "okta":
+            client.close()
     object_key = key(plan.campaign, f"snapshot/{system}.jsonl")
     put_lines(s3(), env(constants.EVIDENCE_BUCKET), object_key, got.records)
     logger.info("collected", extra={"system": system, "records": len(got.records)})
@@ -177,12 +190,23 @@ def revoke(task: Task[Decided], _: LambdaContext) -> dict[str, Any]:
     found = _load_findings(task.state.findings.key)
     decisions = _decisions(plan, found)
     changes = _changes(task.execution_id, plan)
-    v = revoking.Vendors(okta=vendors.okta, github=vendors.github, iam=vendors.iam, pagerduty=vendors.pagerduty)
+    v = revoking.Vendors(
+        okta=vendors.okta,
+        github=vendors.github,
+        iam=vendors.iam,
+        pagerduty=vendors.pagerduty,
+        identity_center=vendors.identity_center,
+    )
     done = [
         revoking.revoke(f, decisions[f["id"]], changes, v)
         for f in found
         if decisions.get(f["id"], {}).get("status") == reviews.REVOKE
     ]
+    if not plan.dry_run:  # for `/platform status <campaign>`
+        asked = {i.finding_id: i for i in reviews.items(plan.campaign)}
+        for r in done:
+            if r["finding_id"] in asked:
+                reviews.record_revocation(asked[r["finding_id"]], r["status"])
     bucket = env(constants.EVIDENCE_BUCKET)
     object_key = key(plan.campaign, "revocations.jsonl")
     put_lines(s3(), bucket, object_key, done)
@@ -211,4 +235,5 @@ def report(task: Task[Decided], _: LambdaContext) -> dict[str, Any]:
         channel=cfg.slack.channels.security,
     )
     logger.info("reported", extra={"evidence": outcome["evidence"]})
-    return outcome
+    identities = {c.system: c.identities for c in task.state.collected}
+    return {**outcome, "identities": identities, "mfa_checks": sum(c.mfa_checks for c in task.state.collected)}

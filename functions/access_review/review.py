@@ -17,7 +17,7 @@ from functions.core.config import PlatformConfig
 from functions.core.text import mrkdwn
 
 
-def items_of(campaign: str, execution_id: str, found: list[Finding]) -> list[reviews.ReviewItem]:
+def items_of(campaign: str, execution_id: str, found: list[Finding], deadline: str = "") -> list[reviews.ReviewItem]:
     return [
         reviews.ReviewItem(
             campaign=campaign,
@@ -28,7 +28,7 @@ def items_of(campaign: str, execution_id: str, found: list[Finding]) -> list[rev
             subject_ids=f.subject_ids,
             summary=f.summary(),
             suggested=f.suggested,
-            details={"execution_id": execution_id, "kind": f.kind, "system": f.system},
+            details={"execution_id": execution_id, "kind": f.kind, "system": f.system, "deadline": deadline},
         )
         for f in found
         if f.reviewer_slack_id
@@ -105,7 +105,7 @@ def ask(  # noqa: PLR0917 - the handler passes the campaign's parts in order
     changes: ChangeContext,
     deadline: str,
 ) -> dict[str, Any]:
-    items = items_of(campaign, execution_id, found)
+    items = items_of(campaign, execution_id, found, deadline)
     if not changes.dry_run:
         reviews.store(items, execution_id=execution_id)
     mine: dict[str, list[reviews.ReviewItem]] = defaultdict(list)

@@ -21,6 +21,7 @@ class Vendors:
     github: Callable[[], Any]
     iam: Callable[[], Any]
     pagerduty: Callable[[], Any]
+    identity_center: Callable[[], Any]
 
 
 def _keys_to_deactivate(iam: Any, action: dict[str, Any]) -> list[str]:
@@ -87,6 +88,16 @@ def _act(  # noqa: PLR0911 - one return per kind of revocation
             lambda: [v.iam().deactivate_access_key(action["user"], k) for k in _keys_to_deactivate(v.iam(), action)],
             lambda: bool(_keys_to_deactivate(v.iam(), action)),
             f"deactivated access keys of the IAM user {action['user']}",
+        )
+    if op == "identity_center.remove_assignment":
+        account, permission_set, user_id = action["account_id"], action["permission_set"], action["user_id"]
+        return (
+            lambda: v.identity_center().remove_assignment(account, permission_set, user_id),
+            lambda: any(
+                a.permission_set_name == permission_set
+                for a in v.identity_center().list_assignments_for_user(user_id, [account])
+            ),
+            f"removed the {permission_set} assignment in {account} from the Identity Center user {user_id}",
         )
     if op == "pagerduty.remove_user":
         user_id = action["user_id"]

@@ -49,26 +49,32 @@ class Snapshot:
 
     def __init__(self, systems: dict[str, list[dict[str, Any]]]) -> None:
         self.systems = systems
+        self._by_kind: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def of(self, system: str, kind: str) -> list[dict[str, Any]]:
-        return [r for r in self.systems.get(system, []) if r.get("kind") == kind]
+        if (system, kind) not in self._by_kind:  # every rule reads the same lists: sort them once
+            self._by_kind[system, kind] = [r for r in self.systems.get(system, []) if r.get("kind") == kind]
+        return self._by_kind[system, kind]
 
     def has(self, system: str) -> bool:
         return system in self.systems
 
     def directory(self, config: PlatformConfig) -> Directory:
         """The identity directory over this snapshot, loaded: every link as the live one makes it."""
-        okta_users = [okta_user(r) for r in self.of("okta", "user")]
+        # Each system's stand-in built once: the directory asks its provider on every lookup.
+        okta = _Okta([okta_user(r) for r in self.of("okta", "user")])
+        slack = _Slack(self.of("slack", "user")) if self.has("slack") else None
+        pagerduty = _PagerDuty(self.of("pagerduty", "user")) if self.has("pagerduty") else None
+        iam = _Iam(self.of("iam", "user")) if self.has("iam") else None
+        center = _IdentityCenter(self.of("identity_center", "user")) if self.has("identity_center") else None
         directory = Directory(
-            okta=lambda: cast(Any, _Okta(okta_users)),
+            okta=lambda: cast(Any, okta),
             github_attribute=config.identity.github_attribute,
             iam_email_tag=config.identity.iam_email_tag,
-            slack=(lambda: cast(Any, _Slack(self.of("slack", "user")))) if self.has("slack") else None,
-            pagerduty=(lambda: cast(Any, _PagerDuty(self.of("pagerduty", "user")))) if self.has("pagerduty") else None,
-            iam=(lambda: cast(Any, _Iam(self.of("iam", "user")))) if self.has("iam") else None,
-            identity_center=(lambda: cast(Any, _IdentityCenter(self.of("identity_center", "user"))))
-            if self.has("identity_center")
-            else None,
+            slack=(lambda: cast(Any, slack)) if slack is not None else None,
+            pagerduty=(lambda: cast(Any, pagerduty)) if pagerduty is not None else None,
+            iam=(lambda: cast(Any, iam)) if iam is not None else None,
+            identity_center=(lambda: cast(Any, center)) if center is not None else None,
         )
         directory.load()
         return directory
@@ -100,7 +106,15 @@ class _Okta:
 class _Slack:
     def __init__(self, users: list[dict[str, Any]]) -> None:
         self.users = [
-            SlackUser(u["id"], u.get("name", ""), u.get("email"), u.get("real_name", ""), u["deleted"], u["is_bot"])
+            SlackUser(
+                u["id"],
+                u.get("name", ""),
+                u.get("email"),
+                u.get("real_name", ""),
+                u["deleted"],
+                u["is_bot"],
+                u.get("guest", False),
+            )
             for u in users
         ]
         self.by_id = {u.id: u for u in self.users}
@@ -115,23 +129,25 @@ class _Slack:
 class _PagerDuty:
     def __init__(self, users: list[dict[str, Any]]) -> None:
         self.users = [PdUser(u["id"], u.get("name", ""), u["email"], u.get("role")) for u in users]
+        self.by_id = {u.id: u for u in self.users}
 
     def list_users(self) -> list[PdUser]:
         return self.users
 
     def get_user(self, user_id: str) -> PdUser | None:
-        return next((u for u in self.users if u.id == user_id), None)
+        return self.by_id.get(user_id)
 
 
 class _IdentityCenter:
     def __init__(self, users: list[dict[str, Any]]) -> None:
         self.users = [IcUser(u["user_id"], u["user_name"], None, u.get("email"), None, None) for u in users]
+        self.by_id = {u.user_id: u for u in self.users}
 
     def list_users(self) -> list[IcUser]:
         return self.users
 
     def find_user_by_id(self, user_id: str) -> IcUser | None:
-        return next((u for u in self.users if u.user_id == user_id), None)
+        return self.by_id.get(user_id)
 
 
 class _Iam:

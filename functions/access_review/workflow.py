@@ -14,7 +14,7 @@ revocations, CSV, HTML and a SHA-256 manifest, and a summary in the security cha
 from __future__ import annotations
 
 from functions.core.manifest import NAME, REQUESTS, SCHEDULE, Route, Schedule, SlackCommand, Workflow
-from functions.core.spec import LambdaSpec
+from functions.core.spec import IDENTITY_CENTER_REVOKE, LambdaSpec
 
 _READ_AWS = (
     "iam:GenerateCredentialReport",
@@ -43,6 +43,9 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         memory_mb=512,
         secrets=_SAAS,
         unscoped_actions=_READ_AWS,
+        # Account assignments, listed per account and permission set (Identity Center drift).
+        aws_actions=("sso:ListPermissionSets", "sso:DescribePermissionSet", "sso:ListAccountAssignments"),
+        aws_scope="identity_center",
         resources=("evidence_bucket",),
     ),
     LambdaSpec(
@@ -90,6 +93,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         # Only the IAM users of people the platform manages (tagged with an organisation email),
         # never a CI or break-glass user (infra/functions.py, people_iam_actions).
         people_iam_actions=("iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"),
+        aws_actions=IDENTITY_CENTER_REVOKE,  # an account assignment the person's team does not explain
+        aws_scope="identity_center",
         resources=("audit_table", "state_table", "evidence_bucket"),
     ),
     LambdaSpec(

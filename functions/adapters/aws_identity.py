@@ -309,6 +309,21 @@ class IdentityCenter:
             if wanted is None or account in wanted
         ]
 
+    def list_account_assignments(self, account_id: str, permission_set_arn: str) -> list[tuple[str, str]]:
+        """(principal type, principal id) of everyone assigned `permission_set_arn` in the account:
+        one listing per account and permission set, instead of one per user."""
+        found: list[tuple[str, str]] = []
+        with aws_errors(SSO, "ListAccountAssignments"):
+            pages = self.sso.get_paginator("list_account_assignments").paginate(
+                InstanceArn=self.instance_arn,
+                AccountId=account_id,
+                PermissionSetArn=permission_set_arn,
+                PaginationConfig=page_config(self.page_size),
+            )
+            for page in pages:
+                found.extend((a["PrincipalType"], a["PrincipalId"]) for a in page["AccountAssignments"])
+        return found
+
     def assign_permission_set(self, account_id: str, permission_set_name: str, user_id: str) -> AssignmentChange:
         arn = self.permission_set_arn(permission_set_name)
         change = AssignmentChange("already", account_id, permission_set_name, arn, user_id)

@@ -74,6 +74,7 @@ class Directory:
         self._saml_logins: dict[str, list[str]] = {}  # NameID -> the logins it names
         self._cache: dict[str, Person | None] = {}
         self._iam_owners: dict[str, str] | None = None  # IAM user -> email, read once
+        self._iam_by_owner: tuple[dict[str, str], dict[str, list[str]]] | None = None  # its inverse
         self._claims: dict[str, list[OktaUser]] = {}  # GitHub login -> the Okta users claiming it
         self._loaded: _Indexes | None = None
         self.lookups = 0  # vendor calls made, for the benchmarks and the tests
@@ -255,6 +256,16 @@ class Directory:
             self.lookups += 1
         return self._iam_owners
 
+    def _iam_users_of(self, email: str) -> tuple[str, ...]:
+        """The IAM users tagged with `email`, from an inverse index (one scan, not one per person)."""
+        index = self._iam_index()
+        if self._iam_by_owner is None or self._iam_by_owner[0] is not index:
+            by_owner: dict[str, list[str]] = {}
+            for name, owner in index.items():
+                by_owner.setdefault(owner, []).append(name)
+            self._iam_by_owner = (index, by_owner)
+        return tuple(sorted(self._iam_by_owner[1].get(email, ())))
+
     def _build(self, email: str, user: OktaUser | None) -> Person:
         missing: dict[str, str] = {}
         if user is None:
@@ -267,7 +278,7 @@ class Directory:
             github = None
         slack = self._slack_of(email, missing)
         pagerduty = self._pagerduty_of(email, missing)
-        iam_users = tuple(sorted(name for name, owner in self._iam_index().items() if owner == email))
+        iam_users = self._iam_users_of(email)
         identity_center = self._identity_center_of(email, missing)
         name = f"{user.first_name} {user.last_name}".strip() if user is not None else ""
         return Person(

@@ -46,6 +46,7 @@ class SlackUser:
     real_name: str
     deleted: bool
     is_bot: bool
+    is_guest: bool = False  # a multi- or single-channel guest (is_restricted / is_ultra_restricted)
 
 
 class Slack:
@@ -261,4 +262,5 @@ def _user(member: Mapping[str, Any]) -> SlackUser:
         real_name=str(member.get("real_name") or profile.get("real_name") or ""),
         deleted=bool(member.get("deleted", False)),
         is_bot=bool(member.get("is_bot", False)),
+        is_guest=bool(member.get("is_restricted") or member.get("is_ultra_restricted")),
     )

@@ -467,6 +467,8 @@ FindingKind = Literal[
     "too_many_owners",
     "outside_collaborator",
     "old_invitation",
+    "slack_guest",
+    "privileged_role",
 ]
 FINDING_KINDS: tuple[FindingKind, ...] = typing.get_args(FindingKind)
 
@@ -490,6 +492,14 @@ class AccessReviewSettings(_Model):
     manager_attribute: str = Field(default="manager", description="Okta profile attribute with the manager's email")
     max_org_owners: int = Field(default=3, ge=1, description="More GitHub org owners than this is a finding")
     invitation_max_age_days: int = Field(default=14, ge=1, description="Older pending GitHub invitations are findings")
+    pagerduty_privileged_roles: list[str] = Field(
+        default_factory=lambda: ["admin", "owner"],
+        description="PagerDuty roles reviewed as privileged_role findings unless pagerduty_admins names the person",
+    )
+    pagerduty_admins: list[str] = Field(
+        default_factory=list,
+        description="Emails whose PagerDuty admin or owner role is expected (organization.admins are too)",
+    )
     deadline_hours: int = Field(default=120, ge=1, le=720, description="How long reviewers have to decide")
     remind_hours_before: int = Field(
         default=24, ge=0, le=719, description="The reminder, this long before the deadline"

@@ -36,6 +36,8 @@ KEEP_ACTION, REVOKE_ACTION, REVOKE_SUGGESTED_ACTION = (
 )
 ACTIONS = (KEEP_ACTION, REVOKE_ACTION, REVOKE_SUGGESTED_ACTION)
 ALL = "*"  # the finding id of "revoke all suggested": every pending item of the clicker with a suggested revoke
+# Keep asks why: a modal (views.open) whose submission the ingress decides with the typed reason.
+KEEP_REASON_CALLBACK, REASON_BLOCK, _REASON_INPUT = "access_review.keep_reason", "reason", "reason"
 _PK = "review#{}"
 _ITEM = "item#{}"
 _CAMPAIGN = "campaign"
@@ -185,7 +187,9 @@ class Answer:
     def text(self) -> str:
         if self.refusal:
             return self.refusal
-        lines = [f"{'Kept' if i.status == KEEP else 'Revoke'}: {i.summary}" for i in self.decided]
+        lines = [
+            f"Kept: {i.summary} (why: {i.reason})" if i.status == KEEP else f"Revoke: {i.summary}" for i in self.decided
+        ]
         return "\n".join(lines) or "Nothing was left to decide."
 
 
@@ -309,6 +313,109 @@ def resume_if_done(campaign: str) -> bool:
             return False
         raise
     return True
+
+
+def keep_reason_view(item: ReviewItem, response_url: str) -> dict[str, Any]:
+    """The modal Keep opens: the item, and a required reason (kept with the decision, in the
+    evidence). The item and where to answer ride in `private_metadata` (Slack's limit: 3,000)."""
+    from functions.core.text import mrkdwn
+
+    metadata = json.dumps({"value": f"{item.campaign}|{item.finding_id}", "response_url": response_url})
+    return {
+        "type": "modal",
+        "callback_id": KEEP_REASON_CALLBACK,
+        "title": {"type": "plain_text", "text": "Keep access"},
+        "submit": {"type": "plain_text", "text": "Keep"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": metadata[:3000],
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(item.summary)[:3000]}},
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Why does this access stay?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": _REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 500,
+                },
+            },
+        ],
+    }
+
+
+def keep_reason_of(view: dict[str, Any]) -> tuple[str, str, str]:
+    """(button value, response URL, reason) of a submitted keep_reason_view."""
+    try:
+        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+    except json.JSONDecodeError:
+        metadata = {}
+    metadata = metadata if isinstance(metadata, dict) else {}
+    values = ((view.get("state") or {}).get("values") or {}).get(REASON_BLOCK) or {}
+    reason = str((values.get(_REASON_INPUT) or {}).get("value") or "").strip()
+    return str(metadata.get("value") or ""), str(metadata.get("response_url") or ""), reason
+
+
+def record_revocation(item: ReviewItem, status: str) -> None:
+    """The revocation's outcome (verified, not_verified, failed, manual) on the item, for status."""
+    clients.client("dynamodb").update_item(
+        TableName=_table(),
+        Key={"pk": {"S": _PK.format(item.campaign)}, "sk": {"S": _ITEM.format(item.finding_id)}},
+        UpdateExpression="SET revocation = :r",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":r": {"S": status}},
+    )
+
+
+def revocations(campaign: str) -> dict[str, str]:
+    """finding id -> the outcome of its revocation, for the items revoked so far."""
+    ddb = clients.client("dynamodb")
+    found: dict[str, str] = {}
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :item)",
+        "ExpressionAttributeValues": {":pk": {"S": _PK.format(campaign)}, ":item": {"S": "item#"}},
+        "ProjectionExpression": "sk, revocation",
+    }
+    while True:
+        page = ddb.query(**kwargs)
+        for i in page.get("Items", []):
+            if "revocation" in i:
+                found[i["sk"]["S"].removeprefix("item#")] = i["revocation"]["S"]
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def is_reviewer(campaign: str, email: str | None, user_id: str) -> bool:
+    """Whether someone reviews any item of the campaign (they may follow its progress)."""
+    return any(_is_reviewer(i, email or "") or _is_reviewer(i, user_id) for i in items(campaign))
+
+
+def progress(campaign: str) -> str:
+    """`/platform status <campaign>`: decided and pending per reviewer, revocations by outcome,
+    the deadline. Empty for an execution that asked nobody."""
+    found = items(campaign)
+    if not found:
+        return ""
+    from functions.core.text import mrkdwn
+
+    per: dict[str, list[int]] = {}
+    for i in found:
+        counts = per.setdefault(i.reviewer, [0, 0])
+        counts[0 if i.status != PENDING else 1] += 1
+    lines = [f"Review items: {sum(c[0] for c in per.values())} decided, {sum(c[1] for c in per.values())} pending"]
+    lines += [f"• {mrkdwn(r)}: {d} decided, {p} pending" for r, (d, p) in sorted(per.items())]
+    outcomes: dict[str, int] = {}
+    for status in revocations(campaign).values():
+        outcomes[status] = outcomes.get(status, 0) + 1
+    if outcomes:
+        lines.append("Revocations: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(outcomes.items())))
+    deadline = next((str(i.details["deadline"]) for i in found if i.details.get("deadline")), "")
+    if deadline:
+        lines.append(f"Deadline: {mrkdwn(deadline)}")
+    return "\n".join(lines)
 
 
 def parse_value(value: str) -> tuple[str, str]:

@@ -50,7 +50,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         description="Checks who may run a slash command, starts the work, reports back to Slack",
         timeout_s=30,
         secrets=("slack.secret_name",),
-        # approvals: `/platform status` shows an execution to its approvers (and requester, admins)
+        # approvals: `/platform status` shows an execution to its approvers (and requester, admins),
+        # and an access review campaign's progress to its reviewers (functions/core/reviews.py)
         resources=("event_bus", "state_machines", "approvals", "audit_table"),
         aws_actions=("states:DescribeExecution",),
         aws_scope="executions",

@@ -62,7 +62,9 @@ def may_see(admins: list[str], execution: str, described: dict[str, Any], email:
         emails = {e.lower() for e in approval.approvers.values()} | {approval.requester.lower()}
         if (email and email in emails) or (user_id and user_id in approval.approvers):
             return True
-    return False
+    from functions.core import reviews
+
+    return reviews.is_reviewer(execution, email, user_id)  # an access review campaign's reviewers
 
 
 def status_text(execution: str, email: str | None = None, user_id: str = "") -> str:
@@ -88,6 +90,11 @@ def status_text(execution: str, email: str | None = None, user_id: str = "") -> 
         if described.get("error"):
             # The error type and one line: never the stack trace or file paths a Lambda's cause holds.
             text += f"\n{mrkdwn(failure_line(described['error'], described.get('cause') or ''))}"
+        if workflow == "access_review":  # the campaign's progress: decisions, revocations, deadline
+            from functions.core import reviews
+
+            progress = reviews.progress(execution)
+            text += f"\n{progress}" if progress else ""
         return text
     return unseen
 

@@ -82,7 +82,9 @@ class Reply(Exception):  # noqa: N818 - it is a reply, raised to answer early
 class Fault:
     """An injected failure. `status` 429 or 503 carries `Retry-After: retry_after_s`.
     `rate` is the chance a matching request fails; `count` bounds how many fail (None: no bound);
-    `match` is a regex searched in "METHOD /path"; `latency_ms` delays matching requests."""
+    `match` is a regex searched in "METHOD /path"; `latency_ms` delays matching requests.
+    `ignore`: the request is answered `status` with no body (e.g. 204) as if it succeeded, but
+    not applied: a vendor that accepts a change and does not make it."""
 
     status: int | None = 500
     rate: float = 1.0
@@ -90,6 +92,7 @@ class Fault:
     retry_after_s: float | None = None
     latency_ms: int = 0
     match: str = ""
+    ignore: bool = False
 
     def applies(self, method: str, path: str, rng: random.Random) -> bool:
         if self.count is not None and self.count <= 0:
@@ -100,7 +103,7 @@ class Fault:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
-        allowed = {"status", "rate", "count", "retry_after_s", "latency_ms", "match"}
+        allowed = {"status", "rate", "count", "retry_after_s", "latency_ms", "match", "ignore"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault settings {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -210,6 +213,8 @@ class FakeVendor:
                     time.sleep(fault.latency_ms / 1000)
                 if fault.status is None:
                     return None
+                if fault.ignore:
+                    return Response(fault.status, None)
                 response = self.error(fault.status, _FAULT_MESSAGES.get(fault.status, "injected failure"), request)
                 if fault.retry_after_s is not None:
                     response.headers["Retry-After"] = f"{fault.retry_after_s:g}"

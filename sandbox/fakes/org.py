@@ -1,13 +1,19 @@
 """The fixture organisation that seeds the vendor fakes: from a YAML/JSON file, or generated at a
 given size for scale tests. The format is the one in sandbox/fixtures/org.yaml:
 
-  domain, okta.groups, github.{org, teams, repos[{name, files}], outside_users},
-  slack.channels, pagerduty.schedules[{name, members}], argocd.applications[...],
-  people[{name, email, github, okta: {status, groups, factors, last_login, github_link (default
-          true: the Okta profile's githubUsername names `github`)}, github_teams,
-          github_2fa (default true), github_public_email (default true: GET /users shows the
-          email), slack (bool), pagerduty (bool),
-          aws_iam_user (bool: a classic IAM user with an access key, seeded in moto)}]
+  domain, okta.groups, github.{org, teams, repos[{name, files}], outside_users,
+  outside_collaborators, invitations[{login, days_old}], saml_sso (the org's SAML SSO links each
+  member by a NameID: their email, or `github_saml` (a NameID, or false: no identity))},
+  slack.{channels, guests[{name, email}]}, pagerduty.schedules[{name, members}], argocd.applications[...],
+  people[{name, email, github, okta: {status, groups, factors, last_login, profile, github_link
+          (default true: the Okta profile's githubUsername names `github`)}, github_teams,
+          github_role (member or admin), github_2fa (default true), github_public_email (default
+          true: GET /users shows the email), slack (true, guest, single-channel-guest or
+          deactivated), pagerduty (true or a role: admin, owner ...),
+          aws_iam_user (bool: a classic IAM user with an access key, seeded in moto),
+          aws_assignments[{account, permission_set}] (direct Identity Center assignments)}]
+
+Every access review finding kind has an example in sandbox/fixtures/org.yaml (README: Access review).
 """
 
 from __future__ import annotations

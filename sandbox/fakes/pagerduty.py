@@ -55,6 +55,8 @@ class FakePagerDuty(FakeVendor):
         for person in org.get("people") or []:
             if person.get("pagerduty"):
                 self._add_user(str(person.get("name") or person["email"]), str(person["email"]).lower())
+                if isinstance(person["pagerduty"], str):  # `pagerduty: admin`: the user's role
+                    self.users[-1]["role"] = person["pagerduty"]
         by_email = {user["email"]: user for user in self.users}
         for schedule in (org.get("pagerduty") or {}).get("schedules") or []:
             members = [by_email[m.lower()] for m in schedule.get("members") or [] if m.lower() in by_email]

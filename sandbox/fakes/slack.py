@@ -69,6 +69,9 @@ class FakeSlack(FakeVendor):
         for person in org.get("people") or []:
             if person.get("slack"):
                 self._add_user(person)
+        # Guests with no Okta account (a vendor's engineer in a shared channel): slack.guests.
+        for guest in (org.get("slack") or {}).get("guests") or []:
+            self._add_user({**guest, "slack": "guest"})
 
     def _add_channel(self, name: str) -> str:
         channel_id = f"C{len(self.channels) + 1:08X}"
@@ -84,7 +87,7 @@ class FakeSlack(FakeVendor):
                 "id": f"U{len(self.users):08X}",
                 "team_id": TEAM_ID,
                 "name": email.split("@", 1)[0],
-                "deleted": False,
+                "deleted": person.get("slack") == "deactivated",
                 "real_name": name,
                 "tz": "Europe/London",
                 "tz_label": "Greenwich Mean Time",
@@ -93,8 +96,9 @@ class FakeSlack(FakeVendor):
                 "is_admin": False,
                 "is_owner": False,
                 "is_primary_owner": False,
-                "is_restricted": False,
-                "is_ultra_restricted": False,
+                # `slack: guest` (multi-channel) or `single-channel-guest` in the organisation
+                "is_restricted": person.get("slack") in {"guest", "single-channel-guest"},
+                "is_ultra_restricted": person.get("slack") == "single-channel-guest",
                 "is_bot": False,
                 "is_app_user": False,
                 "updated": 1_700_000_000,
@@ -128,6 +132,39 @@ class FakeSlack(FakeVendor):
                 if user.get("profile", {}).get("email") == email:
                     return str(user["id"])
         raise KeyError(f"no Slack user with email {email}")
+
+    def view_submission(self, view_id: str, user_id: str, values: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """The `view_submission` payload Slack sends when `user_id` submits an opened modal, with
+        `values` ({block_id: {action_id: typed text}}) as its input elements' state."""
+        with self.lock:
+            modal = next(m for m in self.modals if m["id"] == view_id)
+        view = modal["view"]
+        state = {
+            block: {action: {"type": "plain_text_input", "value": text} for action, text in inputs.items()}
+            for block, inputs in values.items()
+        }
+        return {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "example"},
+            "user": {"id": user_id, "username": "someone", "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "trigger_id": self.trigger_id(),
+            "view": {
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "type": "modal",
+                "callback_id": view.get("callback_id", ""),
+                "private_metadata": view.get("private_metadata", ""),
+                "title": view["title"],
+                "blocks": view["blocks"],
+                "state": {"values": state},
+                "hash": secrets.token_hex(8),
+                "root_view_id": view_id,
+                "app_id": APP_ID,
+                "bot_id": BOT_ID,
+            },
+            "response_urls": [],
+        }
 
     @staticmethod
     def trigger_id() -> str:

@@ -100,7 +100,8 @@ class VendorSandbox:
 
 def parse_fault(text: str) -> tuple[str, Fault]:
     """`SERVICE:STATUS[,key=value...]` or `SERVICE:key=value[,...]`, as the CLI takes it:
-    `okta:429,count=3,retry_after_s=2`, `github:500,rate=0.2`, `slack:latency_ms=300,status=none`."""
+    `okta:429,count=3,retry_after_s=2`, `github:500,rate=0.2`, `slack:latency_ms=300,status=none`,
+    `github:204,ignore=true,match=DELETE` (answered as done, not done)."""
     service, sep, spec = text.partition(":")
     if not sep or service not in FAKES:
         raise ValueError(
@@ -121,6 +122,7 @@ def parse_fault(text: str) -> tuple[str, Fault]:
         "retry_after_s": float,
         "latency_ms": int,
         "match": str,
+        "ignore": lambda value: value.lower() in {"1", "true", "yes"},
     }
     try:
         converted = {key: converters[key](value) for key, value in settings.items()}

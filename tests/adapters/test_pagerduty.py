@@ -131,7 +131,8 @@ def test_find_user_by_email_matches_exactly(fake: FakePagerDuty):
     pd = adapter(fake)
     dev = pd.find_user_by_email("Dev.Patel@example.com")
     assert isinstance(dev, PdUser)
-    assert (dev.name, dev.email, dev.role) == ("Dev Patel", "dev.patel@example.com", "user")
+    # org.yaml seeds Dev as a PagerDuty admin (`pagerduty: admin`): the access review's example
+    assert (dev.name, dev.email, dev.role) == ("Dev Patel", "dev.patel@example.com", "admin")
     assert pd.find_user_by_email("patel@example.com") is None  # a substring of dev's address is not dev
     assert pd.find_user_by_email("sam.okafor@example.com") is None  # not in PagerDuty
 

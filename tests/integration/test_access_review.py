@@ -35,7 +35,8 @@ def _evidence(engine: LocalEngine, campaign: str) -> dict[str, bytes]:
 
 
 def _findings(files: dict[str, bytes]) -> list[dict[str, Any]]:
-    return json.loads(files["findings.json"])
+    found: list[dict[str, Any]] = json.loads(files["findings.json"])
+    return found
 
 
 def _by_account(files: dict[str, bytes]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -43,12 +44,14 @@ def _by_account(files: dict[str, bytes]) -> dict[tuple[str, str], dict[str, Any]
 
 
 def _decide_as_reviewers(revoke: set[str]) -> Any:
-    """Each reviewer clicks once per item: Revoke for accounts in `revoke`, Keep for the rest."""
+    """Each reviewer clicks once per item: Revoke for accounts in `revoke` (a subject, or a
+    subject's grant in one system, `<system>/<subject>`), Keep for the rest."""
 
     def policy(pending: PendingApproval) -> Decision | None:
         for item in reviews.items(pending.execution_id):
             if item.status == reviews.PENDING:
-                action = reviews.REVOKE_ACTION if item.subject in revoke else reviews.KEEP_ACTION
+                wanted = {item.subject, f"{item.details.get('system')}/{item.subject}"} & revoke
+                action = reviews.REVOKE_ACTION if wanted else reviews.KEEP_ACTION
                 review(f"{item.campaign}|{item.finding_id}", action, item.reviewer_slack_id)
         return None  # the last decision resumes the execution
 
@@ -63,13 +66,34 @@ class Campaign:
         self.execution = execution
         self.files = _evidence(engine, execution.id)
         self.github = engine.vendors.fakes["github"].state()
-        self.outside = set(engine.vendors.fakes["github"].outside_collaborators)
+        self.outside = set(engine.vendors.fakes["github"].outside_collaborators)  # type: ignore[attr-defined]
         self.audit = audit.entries(execution.id)
+        self.assignments = _assignments(engine, "ivy.drift@example.com")
+
+
+def _assignments(engine: LocalEngine, email: str) -> list[tuple[str, str]]:
+    center = engine.config.aws.identity_center
+    store = boto3.client("identitystore", region_name=engine.region)
+    sso = boto3.client("sso-admin", region_name=engine.region)
+    user_id = store.get_user_id(
+        IdentityStoreId=center.identity_store_id,
+        # The model types AttributeValue as a JSON document; for userName it is the plain string.
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": email}},  # type: ignore[typeddict-item]
+    )["UserId"]
+    found = sso.list_account_assignments_for_principal(
+        InstanceArn=center.instance_arn, PrincipalId=user_id, PrincipalType="USER"
+    )["AccountAssignments"]
+    return [(a["AccountId"], a["PermissionSetArn"]) for a in found]
 
 
 @pytest.fixture(scope="module")
 def decided() -> Campaign:
-    revoke = {"lee.former@example.com", "github:ext-contractor", "github:old-invitee"}
+    revoke = {
+        "lee.former@example.com",
+        "github:ext-contractor",
+        "github:old-invitee",
+        "identity_center/ivy.drift@example.com",
+    }
     for engine, execution in _run(_decide_as_reviewers(revoke)):
         return Campaign(engine, execution)
     raise AssertionError("unreachable")
@@ -91,6 +115,21 @@ def test_the_fixture_organisation_shows_every_finding_kind_with_its_evidence(dec
     assert found[("old_invitation", "github:old-invitee")]["evidence"].startswith("pending since")
 
 
+def test_identity_center_drift_slack_guests_and_pagerduty_roles_are_found(decided: Campaign) -> None:
+    found = _by_account(decided.files)
+    ivy = next(f for (kind, _), f in found.items() if kind == "drift" and f["system"] == "identity_center")
+    assert ivy["person"] == "ivy.drift@example.com"
+    assert ivy["grant"] == "AWS staging (222222222222) AdministratorAccess"
+    assert ivy["evidence"] == "team product does not include it"
+    guest = next(f for (kind, _), f in found.items() if kind == "slack_guest")
+    assert guest["grant"] == "Slack guest val"
+    assert guest["suggested"] == "revoke"
+    assert guest["evidence"].startswith("guest; no active Okta user is linked to slack:")
+    role = next(f for (kind, _), f in found.items() if kind == "privileged_role")
+    assert (role["person"], role["grant"]) == ("dev.patel@example.com", "PagerDuty role admin")
+    assert role["reviewer"] not in {"dev.patel@example.com", ""}
+
+
 def test_nobody_reviews_their_own_access(decided: Campaign) -> None:
     for finding in _findings(decided.files):
         assert finding["reviewer"]
@@ -105,9 +144,10 @@ def test_revocations_are_made_and_verified_and_kept_items_stay(decided: Campaign
     assert "ext-contractor" not in decided.outside
     assert "ivyd" in github["teams"]["platform"]  # kept
     revocations = [json.loads(line) for line in decided.files["revocations.jsonl"].decode().splitlines()]
-    assert sorted(r["status"] for r in revocations) == ["verified"] * 3
+    assert sorted(r["status"] for r in revocations) == ["verified"] * 4
+    assert decided.assignments == []  # Ivy's staging AdministratorAccess assignment is gone
     actions = [e["action"] for e in decided.audit]
-    assert actions.count("access_review.revoke") == 3
+    assert actions.count("access_review.revoke") == 4
     assert "access_review.keep" in actions
 
 

@@ -120,3 +120,82 @@ def test_a_manager_who_is_the_subject_is_skipped() -> None:
     found = [f for f in find(_config(), snap, NOW) if f.kind == "inactive"]
     assert found
     assert found[0].reviewer == "dev.patel@example.com"
+
+
+def _identity_center(*assignments: dict[str, Any]) -> list[dict[str, Any]]:
+    users = [
+        {"kind": "user", "user_id": "ic-1", "user_name": "maria.lopez@example.com", "email": "maria.lopez@example.com"},
+        {"kind": "user", "user_id": "ic-2", "user_name": "dev.patel@example.com", "email": "dev.patel@example.com"},
+    ]
+    return users + list(assignments)
+
+
+def test_an_identity_center_assignment_the_team_does_not_explain_is_drift() -> None:
+    config = _config()
+    staging = config.aws.accounts["staging"]
+    found = find(
+        config,
+        _snapshot(
+            identity_center=_identity_center(
+                # the platform team's own: explained
+                {
+                    "kind": "assignment",
+                    "account": "staging",
+                    "account_id": staging,
+                    "permission_set": "AdministratorAccess",
+                    "users": ["ic-1", "ic-2"],
+                },
+                # the product team's: not Maria's
+                {
+                    "kind": "assignment",
+                    "account": "staging",
+                    "account_id": staging,
+                    "permission_set": "Developer",
+                    "users": ["ic-1"],
+                },
+            )
+        ),
+        NOW,
+    )
+    drift = [f for f in found if f.kind == "drift"]
+    assert [(f.account, f.grant, f.person) for f in drift] == [
+        ("identity_center:ic-1", f"AWS staging ({staging}) Developer", "maria.lopez@example.com")
+    ]
+    assert drift[0].evidence == "team platform does not include it"
+    assert drift[0].action == {
+        "op": "identity_center.remove_assignment",
+        "account_id": staging,
+        "permission_set": "Developer",
+        "user_id": "ic-1",
+    }
+    assert drift[0].reviewer == "dev.patel@example.com"  # Maria's team's other approver, never Maria
+
+
+def test_slack_guests_are_kept_for_active_people_and_revoked_for_strangers() -> None:
+    guests = [
+        {"kind": "user", "id": "U9", "email": "val@vendor.example", "deleted": False, "is_bot": False, "guest": True},
+        {"kind": "user", "id": "U8", "email": "gone@vendor.example", "deleted": True, "is_bot": False, "guest": True},
+    ]
+    snapshot = _snapshot(slack=guests)
+    snapshot.systems["slack"][1]["guest"] = True  # Dev is a guest too, and active in Okta
+    found = [f for f in find(_config(), snapshot, NOW) if f.system == "slack"]
+    assert sorted((f.kind, f.account, f.suggested) for f in found) == [
+        ("slack_guest", "slack:U2", "keep"),
+        ("slack_guest", "slack:U9", "revoke"),  # a deactivated guest holds nothing: not a finding
+    ]
+
+
+def test_a_pagerduty_admin_role_nobody_configured_is_a_privileged_role_finding() -> None:
+    pagerduty = [
+        {"kind": "user", "id": "P1", "email": "maria.lopez@example.com", "name": "Maria", "role": "owner"},
+        {"kind": "user", "id": "P2", "email": "dev.patel@example.com", "name": "Dev", "role": "admin"},
+    ]
+    found = find(_config(), _snapshot(pagerduty=pagerduty), NOW)
+    # Maria is in organization.admins: her owner role is expected.
+    assert _kinds([f for f in found if f.kind == "privileged_role"]) == [
+        ("privileged_role", "pagerduty:P2", "PagerDuty role admin")
+    ]
+    allowed = find(_config(pagerduty_admins=["dev.patel@example.com"]), _snapshot(pagerduty=pagerduty), NOW)
+    assert not [f for f in allowed if f.kind == "privileged_role"]
+    switched_off = find(_config(rules=["orphaned"]), _snapshot(pagerduty=pagerduty), NOW)
+    assert not [f for f in switched_off if f.kind == "privileged_role"]

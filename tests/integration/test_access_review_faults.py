@@ -1,0 +1,124 @@
+"""The access review when vendors misbehave: throttling and server errors on every vendor's
+listing (the campaign retries and finds the same), a revocation the vendor refuses (reported
+failed, the campaign goes on) and one the vendor accepts but does not make (the re-read still
+shows the grant: reported not verified, never counted as revoked). Faults are the fakes' own
+(sandbox/fakes/base.py `Fault`); AWS (moto) has no fault injection, so IAM and Identity Center
+are not covered here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import boto3
+
+from functions.core import reviews
+from functions.ingress.slack_interactions import review
+from sandbox.engine import ROOT, Decision, LocalEngine, PendingApproval, load_event
+from sandbox.fakes.base import Fault
+
+EVENT = ROOT / "events" / "scheduler" / "access_review.json"
+DRY_RUN = {**load_event(EVENT), "dry_run": True}
+
+THROTTLED = {
+    "okta": [
+        Fault(status=429, count=2, retry_after_s=1, match=r"GET /api/v1/users$"),
+        Fault(status=503, count=2, match=r"GET /api/v1/groups/[^/]+/users$"),
+    ],
+    "github": [
+        Fault(status=429, count=2, retry_after_s=1, match=r"GET /orgs/example-corp/members$"),
+        Fault(status=502, count=2, match=r"GET /orgs/example-corp/outside_collaborators$"),
+    ],
+    "slack": [Fault(status=429, count=2, retry_after_s=1, match=r"users\.list")],
+    "pagerduty": [
+        Fault(status=429, count=1, retry_after_s=1, match=r"GET /users$"),
+        Fault(status=500, count=2, match=r"GET /users$"),
+    ],
+}
+
+
+def _files(engine: LocalEngine, campaign: str) -> dict[str, bytes]:
+    s3 = boto3.client("s3", region_name=engine.region)
+    bucket, prefix = engine.resources.evidence_bucket, f"access-review/{campaign}/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
+    return {k.removeprefix(prefix): s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
+
+
+def _findings(engine: LocalEngine, campaign: str) -> list[tuple[str, str, str]]:
+    found = json.loads(_files(engine, campaign)["findings.json"])
+    # Identity Center user ids are moto's random ones: the person names the account instead.
+    return sorted(
+        (f["kind"], f["person"] if f["system"] == "identity_center" else f["account"], f["grant"]) for f in found
+    )
+
+
+def test_429_and_5xx_on_every_vendor_are_retried_and_find_the_same() -> None:
+    with LocalEngine() as engine:
+        calm = engine.run("access_review", DRY_RUN)
+        assert calm.status == "SUCCEEDED", calm.cause
+        expected = _findings(engine, calm.id)
+    with LocalEngine() as engine:
+        assert engine.vendors is not None
+        for service, faults in THROTTLED.items():
+            engine.vendors.set_faults(service, faults)
+        stormy = engine.run("access_review", DRY_RUN)
+        assert stormy.status == "SUCCEEDED", stormy.cause
+        assert _findings(engine, stormy.id) == expected
+        refused = {(c["service"], c["status"]) for c in stormy.calls if c.get("status", 0) >= 429}
+        assert {("okta", 429), ("okta", 503), ("github", 429), ("github", 502), ("pagerduty", 429)} <= refused
+        assert {("pagerduty", 500)} <= refused
+        assert any(s == "slack" for s, _ in refused)
+        for fake in engine.vendors.fakes.values():  # every injected fault was used up
+            assert all(f.count == 0 for f in fake.faults if f.count is not None)
+
+
+def _revoke(subjects: set[str]) -> Any:
+    def policy(pending: PendingApproval) -> Decision | None:
+        for item in reviews.items(pending.execution_id):
+            if item.status == reviews.PENDING:
+                action = reviews.REVOKE_ACTION if item.subject in subjects else reviews.KEEP_ACTION
+                review(f"{item.campaign}|{item.finding_id}", action, item.reviewer_slack_id)
+        return None
+
+    return policy
+
+
+def test_a_refused_revocation_fails_and_one_not_made_is_not_verified_and_the_campaign_goes_on() -> None:
+    revoke = {"lee.former@example.com", "github:ext-contractor", "github:old-invitee"}
+    with LocalEngine(approvals=_revoke(revoke)) as engine:
+        assert engine.vendors is not None
+        engine.vendors.set_faults(
+            "github",
+            [
+                # GitHub refuses to remove Lee (a permanent error: not retried)
+                Fault(status=403, match=r"DELETE /orgs/example-corp/memberships/leef$"),
+                # and accepts removing the contractor, without removing them
+                Fault(
+                    status=204, ignore=True, match=r"DELETE /orgs/example-corp/outside_collaborators/ext-contractor$"
+                ),
+            ],
+        )
+        execution = engine.run("access_review", load_event(EVENT))
+        assert execution.status == "SUCCEEDED", execution.cause
+        files = _files(engine, execution.id)
+        github = engine.vendors.fakes["github"]
+        assert "leef" in github.state()["members"]
+        assert "ext-contractor" in github.outside_collaborators  # type: ignore[attr-defined]
+        assert "old-invitee" not in github.state()["invitations"]
+        security = [m["text"] for m in engine.vendors.fakes["slack"].state()["messages"]["#security-reviews"]]
+    revocations = {r["account"]: r for r in map(json.loads, files["revocations.jsonl"].decode().splitlines())}
+    assert revocations["github:leef"]["status"] == "failed"
+    assert "403" in revocations["github:leef"]["detail"]
+    assert revocations["github:ext-contractor"]["status"] == "not_verified"
+    assert "still shows the grant" in revocations["github:ext-contractor"]["detail"]
+    assert revocations["github:old-invitee"]["status"] == "verified"
+    rows = {r["account"]: r for r in csv.DictReader(io.StringIO(files["review.csv"].decode()))}
+    assert rows["github:leef"]["revocation"] == "failed"
+    assert rows["github:ext-contractor"]["revocation"] == "not_verified"
+    counts = json.loads(files["manifest.json"])["counts"]
+    assert counts["revocations verified"] == 1
+    assert counts["revocations failed"] == 1
+    assert counts["revocations not_verified"] == 1
+    assert any("revocations not_verified 1" in t and "revocations failed 1" in t for t in security)
