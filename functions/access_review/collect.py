@@ -98,6 +98,9 @@ def github(config: PlatformConfig, client: Any) -> Collection:
     for slug in sorted({t for team in config.teams.values() for t in team.github_teams}):
         logins = [m.login.lower() for m in client.list_team_members(org, slug)]
         out.records.append({"kind": "team", "slug": slug, "members": logins})
+    if config.identity.github_link == "saml":  # the directory links logins by these, not by Okta
+        for login, name_id in sorted(client.saml_identities(org).items()):
+            out.records.append({"kind": "saml_identity", "login": login, "name_id": name_id})
     out.identities = len(members)
     return out
 

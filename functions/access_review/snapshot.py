@@ -67,9 +67,11 @@ class Snapshot:
         pagerduty = _PagerDuty(self.of("pagerduty", "user")) if self.has("pagerduty") else None
         iam = _Iam(self.of("iam", "user")) if self.has("iam") else None
         center = _IdentityCenter(self.of("identity_center", "user")) if self.has("identity_center") else None
+        saml = {r["login"]: r["name_id"] for r in self.of("github", "saml_identity")}
         directory = Directory(
             okta=lambda: cast(Any, okta),
             github_attribute=config.identity.github_attribute,
+            github_saml=(lambda: dict(saml)) if config.identity.github_link == "saml" else None,
             iam_email_tag=config.identity.iam_email_tag,
             slack=(lambda: cast(Any, slack)) if slack is not None else None,
             pagerduty=(lambda: cast(Any, pagerduty)) if pagerduty is not None else None,

@@ -105,3 +105,13 @@ def test_offboarding_refuses_a_login_the_saml_identity_gives_to_someone_else(eng
     assert "cannot be checked" in problem
     assert "the GitHub org's SAML SSO identities" in problem
     assert "noel-gh" in engine.vendors.fakes["github"].state()["members"]
+
+
+def test_the_access_review_snapshot_keeps_the_saml_identities_it_links_by(engine: LocalEngine) -> None:
+    from functions.access_review import collect
+
+    got = collect.github(engine.config, GitHub.from_config(engine.config))
+    linked = {r["login"]: r["name_id"] for r in got.records if r["kind"] == "saml_identity"}
+    assert linked["una-gh"] == UNA
+    assert linked["noel-gh"] == NOEL
+    assert "ivo-gh" not in linked

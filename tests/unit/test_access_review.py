@@ -199,3 +199,23 @@ def test_a_pagerduty_admin_role_nobody_configured_is_a_privileged_role_finding()
     assert not [f for f in allowed if f.kind == "privileged_role"]
     switched_off = find(_config(rules=["orphaned"]), _snapshot(pagerduty=pagerduty), NOW)
     assert not [f for f in switched_off if f.kind == "privileged_role"]
+
+
+def test_with_saml_links_a_login_is_the_saml_identitys_not_the_one_a_profile_claims() -> None:
+    """`identity.github_link: saml`: the snapshot's SAML identities link GitHub logins. Maria's
+    Okta profile still names `mlopez`, but the org's identity provider links her as `maria-sso`:
+    `mlopez` is nobody's (orphaned), `maria-sso` is hers."""
+    config = _config()
+    config = config.model_copy(update={"identity": config.identity.model_copy(update={"github_link": "saml"})})
+    github = [
+        {"kind": "member", "login": login, "role": "member", "two_factor": True}
+        for login in ("mlopez", "maria-sso", "devpatel")
+    ]
+    github += [
+        {"kind": "saml_identity", "login": "maria-sso", "name_id": "maria.lopez@example.com"},
+        {"kind": "saml_identity", "login": "devpatel", "name_id": "dev.patel@example.com"},
+    ]
+    found = find(config, _snapshot(github=github), NOW)
+    assert [(f.kind, f.account) for f in found if f.system == "github"] == [("orphaned", "github:mlopez")]
+    by_attribute = find(_config(), _snapshot(github=github), NOW)
+    assert [(f.kind, f.account) for f in by_attribute if f.system == "github"] == [("orphaned", "github:maria-sso")]
