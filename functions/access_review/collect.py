@@ -180,6 +180,12 @@ def pagerduty(_: PlatformConfig, client: Any) -> Collection:
     return Collection(records, len(users))
 
 
+def credentials(_: PlatformConfig, client: Any) -> Collection:
+    """The credential rotation's last word on each credential (no secret is read here)."""
+    entries = client()
+    return Collection([{**e, "kind": "credential", "credential_kind": e["kind"]} for e in entries], len(entries))
+
+
 COLLECTORS = {
     "okta": okta,
     "github": github,
@@ -187,4 +193,5 @@ COLLECTORS = {
     "identity_center": identity_center,
     "slack": slack,
     "pagerduty": pagerduty,
+    "credentials": credentials,
 }

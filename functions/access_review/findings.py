@@ -359,6 +359,21 @@ def privileged_roles(c: Context) -> None:
         c.add("privileged_role", "pagerduty", key, f"PagerDuty role {u['role']}", evidence, REVOKE, person, None)
 
 
+def overdue_credentials(c: Context) -> None:
+    """A credential older than its `max_age_days`, as the credential rotation last recorded it: its
+    owner's to rotate (by hand: the review does not rotate, `/platform credentials rotate` does)."""
+    for r in c.snapshot.of("credentials", "credential"):
+        if r.get("status") != "overdue":
+            continue
+        person = c.who(str(r.get("owner") or ""))
+        evidence = (
+            f"{r.get('age_days')} days old, max {r.get('max_age_days')}; last rotated {r.get('last_rotated')} "
+            f"(recorded {r.get('recorded_at')}); rotate: /platform credentials rotate {r['name']}"
+        )
+        grant = f"credential {r['name']} ({r['credential_kind']})"
+        c.add("overdue_credential", "credentials", f"credential:{r['name']}", grant, evidence, REVOKE, person, None)
+
+
 RULES: tuple[Callable[[Context], None], ...] = (
     orphaned,
     inactive,
@@ -368,6 +383,7 @@ RULES: tuple[Callable[[Context], None], ...] = (
     github_org,
     slack_guests,
     privileged_roles,
+    overdue_credentials,
 )
 
 

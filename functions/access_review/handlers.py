@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,7 +28,7 @@ from functions.access_review.models import (
 )
 from functions.access_review.snapshot import Snapshot, key, put_lines, read_lines
 from functions.adapters import vendors
-from functions.core import constants, reviews
+from functions.core import constants, credential_status, reviews
 from functions.core.change import ChangeContext
 from functions.core.envelope import Task
 from functions.core.observability import step
@@ -41,6 +42,7 @@ _CLIENTS: dict[str, Callable[[], Any]] = {
     "identity_center": vendors.identity_center,
     "slack": vendors.slack,
     "pagerduty": vendors.pagerduty,
+    "credentials": lambda: partial(credential_status.read, env(constants.STATE_TABLE), dynamodb()),
 }
 
 

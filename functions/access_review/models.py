@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SYSTEMS = ("okta", "github", "iam", "identity_center", "slack", "pagerduty")
+# `credentials`: what the credential rotation last recorded about each credential (its age, owner).
+SYSTEMS = ("okta", "github", "iam", "identity_center", "slack", "pagerduty", "credentials")
 
 
 class _Model(BaseModel):

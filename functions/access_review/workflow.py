@@ -46,7 +46,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         # Account assignments, listed per account and permission set (Identity Center drift).
         aws_actions=("sso:ListPermissionSets", "sso:DescribePermissionSet", "sso:ListAccountAssignments"),
         aws_scope="identity_center",
-        resources=("evidence_bucket",),
+        # state_table: what the credential rotation last recorded about each credential.
+        resources=("evidence_bucket", "state_table"),
     ),
     LambdaSpec(
         name="AccessReviewFindings",

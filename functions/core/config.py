@@ -469,6 +469,7 @@ FindingKind = Literal[
     "old_invitation",
     "slack_guest",
     "privileged_role",
+    "overdue_credential",
 ]
 FINDING_KINDS: tuple[FindingKind, ...] = typing.get_args(FindingKind)
 

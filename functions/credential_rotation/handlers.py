@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import vendors
-from functions.core import constants
+from functions.core import constants, credential_status
 from functions.core.change import ChangeContext
 from functions.core.envelope import Task
 from functions.core.observability import step
@@ -35,6 +35,7 @@ def _changes(execution_id: str, dry_run: bool) -> ChangeContext:
 def plan(task: Task[RotationRequest], _: LambdaContext) -> dict[str, Any]:
     result = inventory.plan(config(), task.state, task.execution_id, vendors.secret_versions(), vendors.access_keys())
     result = lock.claim(result, env(constants.STATE_TABLE), dynamodb())
+    credential_status.record(env(constants.STATE_TABLE), dynamodb(), result.inventory)  # the access review reads it
     logger.info("planned", extra={"jobs": [j.name for j in result.jobs], "reminders": len(result.reminders)})
     return result.model_dump(mode="json")
 
