@@ -44,6 +44,26 @@ GROUP_USERS_PAGE_SIZE = 1000  # Okta's maximum page for listing a group's member
 T = TypeVar("T")
 
 
+def credentials(config: PlatformConfig) -> tuple[str, dict[str, Any]]:
+    """(base URL, the adapter's auth keywords) from the `okta` section and its secret: an API
+    token, or the service app's client id and private key (and its key id)."""
+    settings = config.okta
+    secret = secrets.get_secret(settings.secret_name, VENDOR)
+    url = endpoints.base_url(VENDOR, str(settings.org_url))
+    try:
+        if settings.auth == "api_token":
+            return url, {"api_token": secret["api_token"]}
+        return url, {
+            "client_id": settings.client_id,
+            "private_key": secret["private_key"],
+            "key_id": secret.get("key_id"),
+        }
+    except KeyError as exc:
+        raise VendorError(
+            VENDOR, "read credentials", None, f"secret {settings.secret_name!r} has no {exc.args[0]!r}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class OktaUser:
     id: str
@@ -131,23 +151,8 @@ class Okta:
 
     @classmethod
     def from_config(cls, config: PlatformConfig, *, policy: RetryPolicy = DEFAULT_POLICY) -> Okta:
-        settings = config.okta
-        secret = secrets.get_secret(settings.secret_name, VENDOR)
-        url = endpoints.base_url(VENDOR, str(settings.org_url))
-        try:
-            if settings.auth == "api_token":
-                return cls(url, api_token=secret["api_token"], policy=policy)
-            return cls(
-                url,
-                client_id=settings.client_id,
-                private_key=secret["private_key"],
-                key_id=secret.get("key_id"),
-                policy=policy,
-            )
-        except KeyError as exc:
-            raise VendorError(
-                VENDOR, "read credentials", None, f"secret {settings.secret_name!r} has no {exc.args[0]!r}"
-            ) from None
+        url, auth = credentials(config)
+        return cls(url, **auth, policy=policy)
 
     # --- users -------------------------------------------------------------------------------
     def get_user(self, user_id: str) -> OktaUser:

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from functions.adapters import endpoints, secrets
 from functions.adapters.errors import VendorError
 from functions.adapters.okta import (
     GROUP_USERS_PAGE_SIZE,
@@ -24,6 +23,7 @@ from functions.adapters.okta import (
     OktaFactor,
     OktaGroup,
     OktaUser,
+    credentials,
 )
 from functions.adapters.retry import DEFAULT_POLICY, RetryPolicy
 
@@ -103,23 +103,8 @@ class OktaLists:
 
     @classmethod
     def from_config(cls, config: PlatformConfig, *, policy: RetryPolicy = DEFAULT_POLICY) -> OktaLists:
-        settings = config.okta
-        secret = secrets.get_secret(settings.secret_name, VENDOR)
-        url = endpoints.base_url(VENDOR, str(settings.org_url))
-        try:
-            if settings.auth == "api_token":
-                return cls(url, api_token=secret["api_token"], policy=policy)
-            return cls(
-                url,
-                client_id=settings.client_id,
-                private_key=secret["private_key"],
-                key_id=secret.get("key_id"),
-                policy=policy,
-            )
-        except KeyError as exc:
-            raise VendorError(
-                VENDOR, "read credentials", None, f"secret {settings.secret_name!r} has no {exc.args[0]!r}"
-            ) from None
+        url, auth = credentials(config)
+        return cls(url, **auth, policy=policy)
 
     def close(self) -> None:
         self._rest.close()
