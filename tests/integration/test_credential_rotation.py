@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from functions.adapters import secrets as secret_cache
 from functions.adapters import vendors
@@ -18,6 +20,7 @@ from sandbox import clock
 from sandbox.engine import ROOT, LocalEngine, load_event
 from sandbox.fakes.base import Fault
 from sandbox.fakes.credentials import SENDGRID_API_KEY, SENDGRID_API_KEY_ID
+from sandbox.hooks import on_default_session
 
 from .credential_helpers import actions, deliver, everything_recorded, labels, value
 
@@ -303,3 +306,78 @@ def test_an_old_key_still_in_use_at_the_end_of_the_grace_period_is_reported_not_
     assert any(old["access_key_id"] in m["text"] and "still used" in m["text"] for m in security)
     # still marked RETIRING: the next scheduled run looks at its use again
     assert any("RETIRING" in stages for stages in labels(engine, CI_SECRET).values())
+
+
+# -- every kind the platform rotates ---------------------------------------------------------------
+
+
+def _only_the_new_okta_key(engine: LocalEngine) -> bool:
+    keys = [k for app in _fake(engine, "okta").app_keys.values() for k in app]
+    return [k["kid"] for k in keys] == [value(engine, "platform-automation/okta")["key_id"]]
+
+
+def _only_the_new_iam_key(engine: LocalEngine) -> bool:
+    iam = boto3.client("iam", region_name=engine.region)
+    keys = iam.list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]
+    return [k["AccessKeyId"] for k in keys] == [value(engine, CI_SECRET)["access_key_id"]]
+
+
+def _the_hook_signs_with_the_new_secret(engine: LocalEngine) -> bool:
+    return bool(_fake(engine, "github").hook_secret() == value(engine, GITHUB_SECRET)["webhook_secret"])
+
+
+# name -> its secret, and what the vendor holds once the resumed rotation is done: the credential
+# the interrupted run created, and no other
+ROTATED = {
+    "github-webhook-secret": (GITHUB_SECRET, _the_hook_signs_with_the_new_secret),
+    "okta-service-key": ("platform-automation/okta", _only_the_new_okta_key),
+    "ci-deployer": (CI_SECRET, _only_the_new_iam_key),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROTATED))
+def test_every_rotated_kind_resumes_an_interrupted_rotation_without_a_second_new_credential(
+    engine: LocalEngine, name: str
+) -> None:
+    """Like SendGrid's above, for each other kind: a run that died after its create step (and
+    was retried) left one AWSPENDING version; the next run carries that rotation on."""
+    secret, only_the_new_one = ROTATED[name]
+    job = _job(engine, name)
+    changes = ChangeContext(execution_id=f"interrupted-{name}", actor=steps.ACTOR)
+    first = steps.create(job, f"interrupted-{name}", changes, _vendors())
+    again = steps.create(job, f"interrupted-{name}", changes, _vendors())
+    assert (again.version, again.resumed) == (first.version, True)
+    assert labels(engine, secret)[first.version] == ["AWSPENDING"]
+
+    execution = engine.run("credential_rotation", {"action": "rotate", "credential": name})
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    (outcome,) = execution.output["outcomes"]
+    assert (outcome["stage"], outcome["version"]) == ("resume", first.version)
+    assert labels(engine, secret)[first.version] == ["AWSCURRENT"]
+    assert only_the_new_one(engine)
+
+
+def _sts_refuses(**_: object) -> tuple[AWSResponse, dict[str, object]]:
+    error = {"Code": "AccessDenied", "Message": "User is not authorized to perform: sts:GetCallerIdentity"}
+    parsed = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
+    return AWSResponse("https://sts.amazonaws.com/", 403, HTTPHeaders(), None), parsed
+
+
+def test_a_new_ci_key_that_does_not_work_is_deleted_and_the_old_one_stays_current(engine: LocalEngine) -> None:
+    old = value(engine, CI_SECRET)
+    before = labels(engine, CI_SECRET)
+
+    with on_default_session("before-call.sts.GetCallerIdentity", _sts_refuses, "test-sts-refuses"):
+        execution = engine.run("credential_rotation", load_event(EVENTS / "credential_rotation_ci_key.json"))
+
+    assert execution.status == "FAILED"
+    assert execution.error == "RotationFailed"
+    assert "the new key does not work" in (execution.cause or "")
+    assert labels(engine, CI_SECRET) == before
+    assert value(engine, CI_SECRET) == old
+    iam = boto3.client("iam", region_name=engine.region)
+    keys = iam.list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]
+    assert [(k["AccessKeyId"], k["Status"]) for k in keys] == [(old["access_key_id"], "Active")]
+    github = _fake(engine, "github")
+    assert github.actions_secret("AWS_ACCESS_KEY_ID", repo="example-corp/gitops") in (None, old["access_key_id"])
