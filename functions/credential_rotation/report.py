@@ -3,11 +3,11 @@ key is still in use, who must rotate what by hand (asked in Slack), and the inve
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from functions.core.change import ChangeContext
+from functions.core.text import failure_line, mrkdwn
 from functions.credential_rotation.inventory import now
 from functions.credential_rotation.models import JobResult, Plan
 
@@ -19,13 +19,8 @@ if TYPE_CHECKING:
 
 
 def _error_message(error: dict[str, str]) -> str:
-    cause = error.get("Cause", "")
-    try:
-        payload = json.loads(cause)
-    except (json.JSONDecodeError, TypeError):
-        return f"{error.get('Error')}: {cause}"[:500]
-    message = payload.get("errorMessage", cause) if isinstance(payload, dict) else cause
-    return f"{error.get('Error')}: {message}"[:500]
+    """One line, no stack trace or file path: it goes to Slack and into the evidence."""
+    return failure_line(error.get("Error"), error.get("Cause", ""), limit=500)
 
 
 def outcome(result: JobResult) -> dict[str, Any]:
@@ -135,7 +130,7 @@ def _tell(
     for item in failed:
         text = (
             f":rotating_light: Rotation of `{item['name']}` failed and was rolled back; the old credential stays"
-            f" current.\n{item['error']}\n{item['rolled_back'] or ''}"
+            f" current.\n{mrkdwn(item['error'])}\n{mrkdwn(item['rolled_back'] or '')}"
         )
         changes.change(
             "slack",
@@ -174,8 +169,9 @@ def _tell(
     rotated = [o for o in outcomes if o["status"] in ("rotated", "retired")]
     if plan.action == "report" or rotated or plan.refused:
         text = "\n".join(
-            [f"Rotated `{o['name']}` ({o['status']}): {o['note'] or ''}" for o in rotated]
-            + [f":no_entry: Refused: {r['message']}" for r in plan.refused]
+            # Notes and refusals carry the vendors' own words: shown as text.
+            [f"Rotated `{o['name']}` ({o['status']}): {mrkdwn(o['note'] or '')}" for o in rotated]
+            + [f":no_entry: Refused: {mrkdwn(r['message'])}" for r in plan.refused]
             + ([inventory_text(plan.inventory)] if plan.action == "report" else [])
         )
         response_url = (plan.origin or {}).get("response_url")

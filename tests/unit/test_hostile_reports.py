@@ -82,3 +82,19 @@ def test_a_deploys_message_shows_who_asked_and_argo_cds_words_as_text() -> None:
     _, out = render(deploy, "failed", f"Degraded: {HOSTILE}", [])
     assert "<!channel>" not in _everything(out)
     assert _everything(out).count(ESCAPED) == 2
+
+
+def test_a_failed_rotations_error_is_one_line_without_trace_or_path() -> None:
+    from functions.credential_rotation.report import _error_message
+
+    cause = json.dumps(
+        {
+            "errorType": "CredentialTestFailedError",
+            "errorMessage": "the new SendGrid key does not work: 401 from /var/task/functions/x.py\nsecond line",
+            "stackTrace": ['  File "/var/task/functions/credential_rotation/steps.py", line 9, in test\n'],
+        }
+    )
+    line = _error_message({"Error": "CredentialTestFailedError", "Cause": cause})
+    assert line.startswith("CredentialTestFailedError: the new SendGrid key does not work: 401 from <path>")
+    assert "\n" not in line
+    assert "/var/task" not in line
