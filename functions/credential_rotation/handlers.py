@@ -115,3 +115,19 @@ def report(task: Task[Rotated], _: LambdaContext) -> dict[str, Any]:
     )
     logger.info(outcome["summary"], extra={"evidence": outcome["evidence"]})
     return outcome
+
+
+@step()
+def ended(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    """Step Functions' status change of a rotation that ended before its report (aborted, timed
+    out, failed: the route matches only those): the leases it held are given back now, not when
+    they run out (days, for an IAM key's grace and checks). What it left half done is visible in
+    the secret's labels, and the next run resumes or retires it."""
+    detail = event.get("detail") or {}
+    execution_id = str(detail.get("name") or "")
+    if not execution_id or detail.get("status") not in ("ABORTED", "TIMED_OUT", "FAILED"):
+        return {"released": []}
+    names = [c.name for c in config().credentials.inventory]
+    released = lock.release_all(execution_id, names, env(constants.STATE_TABLE), dynamodb())
+    logger.info("leases given back", extra={"execution_id": execution_id, "released": released})
+    return {"execution_id": execution_id, "released": released}

@@ -67,4 +67,9 @@ def release(plan: Plan, table: str, client: DynamoDBClient) -> list[str]:
     """Gives back every lease this execution holds; the names released."""
     if plan.dry_run:
         return []
-    return [job.name for job in plan.jobs if leases.release(table, client, SCOPE, job.name, plan.execution_id)]
+    return release_all(plan.execution_id, [job.name for job in plan.jobs], table, client)
+
+
+def release_all(execution_id: str, names: list[str], table: str, client: DynamoDBClient) -> list[str]:
+    """Gives back whichever of `names` an execution that ended without its report still holds."""
+    return [name for name in names if leases.release(table, client, SCOPE, name, execution_id)]

@@ -64,6 +64,13 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         (*_WRITE, *_KEYS, "iam:DeleteAccessKey"),
     ),
     LambdaSpec(
+        name="CredentialRotationEnded",
+        handler="functions.credential_rotation.handlers.ended",
+        description="Gives back the leases of a rotation that was aborted, timed out or failed before its report",
+        timeout_s=30,
+        resources=("state_table",),
+    ),
+    LambdaSpec(
         name="CredentialRotationReport",
         handler="functions.credential_rotation.handlers.report",
         description="Reports the run, tells the security channel and reminds owners, keeps the evidence",
@@ -88,6 +95,20 @@ WORKFLOW = Workflow(
             "/platform credentials [rotate <name>]",
             {"source": [REQUESTS], "detail-type": ["credential_rotation.requested"]},
             workflow="credential_rotation",
+        ),
+        Route(
+            "CredentialRotationEnded",
+            "A rotation stopped before its report: its credentials are free to rotate again at once",
+            {
+                # Step Functions publishes this on the account's default bus (infra/ingress.py)
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {
+                    "status": ["ABORTED", "TIMED_OUT", "FAILED"],
+                    "stateMachineArn": [{"suffix": "credential_rotation"}],
+                },
+            },
+            function="CredentialRotationEnded",
         ),
     ),
     schedules=(Schedule("credential_rotation", event="scheduler/credential_rotation.json"),),

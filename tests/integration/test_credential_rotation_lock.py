@@ -4,6 +4,8 @@ whether the rotation succeeded or failed."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -95,3 +97,52 @@ def test_the_lease_is_given_back_after_a_failed_rotation(engine: LocalEngine) ->
     again = engine.run("credential_rotation", load_event(EVENT))
     assert again.status == "SUCCEEDED", again.cause
     assert _holder(engine, "sendgrid-api-key") is None
+
+
+def test_a_rotation_stopped_mid_way_gives_its_lease_back_at_once_and_the_next_run_finishes_it(
+    engine: LocalEngine,
+) -> None:
+    """Stopped in its first Wait, a run never reaches its report: Step Functions' status change on
+    the bus gives its lease back now (not when it runs out, days later), and the next run resumes
+    the rotation it left half done."""
+    waiting, stopped = threading.Event(), threading.Event()
+
+    def hold_the_first_wait() -> None:
+        if not waiting.is_set():
+            waiting.set()
+            stopped.wait(30)
+
+    stop = clock.on_wait(hold_the_first_wait)
+    try:
+        execution = engine.start("credential_rotation", load_event(EVENT))
+        assert waiting.wait(60), "the rotation never reached a Wait"
+        assert _holder(engine, "sendgrid-api-key") == execution.id
+        engine.sfn.stop_execution(executionArn=execution.arn, error="Operator", cause="stopped mid-rotation")
+        stopped.set()
+        assert execution.done.wait(30)
+    finally:
+        stopped.set()
+        stop()
+
+    assert execution.status in ("ABORTED", "FAILED")
+    assert "Report" not in [s.name for s in execution.steps]
+    assert _released_after(engine, execution.id) == ["sendgrid-api-key"]
+    assert _holder(engine, "sendgrid-api-key") is None
+
+    again = engine.run("credential_rotation", {"action": "rotate", "credential": "sendgrid-api-key"})
+    assert again.status == "SUCCEEDED", again.cause
+    assert [o["stage"] for o in again.output["outcomes"]] == ["resume"]
+
+
+def _released_after(engine: LocalEngine, execution_id: str) -> list[str] | None:
+    """What the status-change route gave back for `execution_id` (the bus records a target once it
+    has answered)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for run in list(engine.bus.invocations):
+            result = run["result"] or {}
+            ended = run["detail_type"] == "Step Functions Execution Status Change"
+            if ended and result.get("execution_id") == execution_id:
+                return list(result["released"])
+        time.sleep(0.05)
+    return None
