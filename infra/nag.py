@@ -135,6 +135,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "iam:GetCredentialReport": "The credential report: no resource-level permissions",
     "identitystore:ListUsers": "The access review lists the identity store's users: the store is the configured "
     "one and listing takes no narrower resource",
+    "identitystore:ListGroups": "The access review lists the identity store's groups: listing takes no narrower "
+    "resource",
+    "identitystore:ListGroupMemberships": "The access review lists each identity store group's members: the store "
+    "is the configured one and listing takes no narrower resource",
     "cloudtrail:LookupEvents": "The just-in-time access summary reads a session's event history: no "
     "resource-level permissions",
 }

@@ -1,6 +1,7 @@
 """Seeds moto's IAM Identity Center and IAM with the organisation the vendor fakes hold: the
-permission sets and groups the teams name, an Identity Center user for every active person, and
-classic IAM users (with an access key) for the people marked `aws_iam_user: true`."""
+permission sets and groups the teams (and people's `aws_groups`) name, an Identity Center user for
+every active person with their group memberships, and classic IAM users (with an access key) for the
+people marked `aws_iam_user: true`."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> Non
     for name in sorted(sets):
         sso.create_permission_set(Name=name, InstanceArn=center.instance_arn, Description=f"{name} (sandbox)")
     store = boto3.client("identitystore", region_name=region)
-    for name in sorted({g for team in config.teams.values() for g in team.aws_groups}):
-        store.create_group(IdentityStoreId=center.identity_store_id, DisplayName=name)
+    named = {g for team in config.teams.values() for g in team.aws_groups}
+    named |= {g for person in org.get("people", []) for g in person.get("aws_groups") or []}
+    groups = {
+        name: store.create_group(IdentityStoreId=center.identity_store_id, DisplayName=name)["GroupId"]
+        for name in sorted(named)
+    }
     iam = boto3.client("iam", region_name=region)
     for person in org.get("people", []):
         if (person.get("okta") or {}).get("status", "ACTIVE") == "DEPROVISIONED":
@@ -35,6 +40,10 @@ def seed_people(config: PlatformConfig, region: str, org: dict[str, Any]) -> Non
         )["UserId"]
         for assignment in person.get("aws_assignments") or []:  # direct account assignments, as onboarding makes
             _assign(sso, config, user_id, assignment["account"], assignment["permission_set"])
+        for name in person.get("aws_groups") or []:
+            store.create_group_membership(
+                IdentityStoreId=center.identity_store_id, GroupId=groups[name], MemberId={"UserId": user_id}
+            )
         if person.get("aws_iam_user"):
             user = person["email"].split("@", 1)[0]
             iam.create_user(UserName=user, Tags=[{"Key": "email", "Value": person["email"]}])

@@ -11,7 +11,7 @@ from typing import Any
 from functions.core.config import PlatformConfig
 
 MFA_READS_AT_ONCE = 8
-IDENTITY_CENTER_PAGE = 100  # the largest page ListUsers and ListAccountAssignments give
+IDENTITY_CENTER_PAGE = 100  # the largest page ListUsers, ListGroups(Memberships), ListAccountAssignments give
 
 
 @dataclass
@@ -139,6 +139,10 @@ def identity_center(config: PlatformConfig, client: Any) -> Collection:
     client.page_size = client.page_size or IDENTITY_CENTER_PAGE  # not the service's default of 50
     users = client.list_users()
     records = [{"kind": "user", "user_id": u.user_id, "user_name": u.user_name, "email": u.email} for u in users]
+    # Group memberships listed per group (one call a page), not per user.
+    for g in client.list_groups():
+        members = client.list_group_members(g.group_id)
+        records.append({"kind": "group", "group_id": g.group_id, "name": g.display_name, "members": members})
     # Account assignments listed per account and permission set (a few dozen calls), not per user.
     for name, arn in sorted(client.permission_sets().items()):
         for account, account_id in sorted(config.aws.accounts.items()):
@@ -186,6 +190,12 @@ def credentials(_: PlatformConfig, client: Any) -> Collection:
     return Collection([{**e, "kind": "credential", "credential_kind": e["kind"]} for e in entries], len(entries))
 
 
+def jit(_: PlatformConfig, client: Any) -> Collection:
+    """The just-in-time grants recorded as active: approved, time-limited, not drift while they last."""
+    grants = client()
+    return Collection([{**g, "kind": "grant"} for g in grants], len(grants))
+
+
 COLLECTORS = {
     "okta": okta,
     "github": github,
@@ -194,4 +204,5 @@ COLLECTORS = {
     "slack": slack,
     "pagerduty": pagerduty,
     "credentials": credentials,
+    "jit": jit,
 }

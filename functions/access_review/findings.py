@@ -137,6 +137,28 @@ class Context:
     def teams_of(self, email: str) -> list[str]:
         return self.teams_of_user(self.okta_by_email.get(email))
 
+    @cached_property
+    def jit_active(self) -> list[dict[str, Any]]:
+        """The just-in-time grants still running now; one whose expiry passed explains nothing,
+        even before the sweeper revokes it."""
+        return [g for g in self.snapshot.of("jit", "grant") if (end := when(g.get("expires_at"))) and end > self.now]
+
+    def jit_assignment(self, user_id: str, email: str, account_id: str, permission_set: str) -> bool:
+        return any(
+            g["target"] == "aws"
+            and (g["identity_center_user"] == user_id or g["requester"] == email)
+            and (g["account_id"], g["permission_set"]) == (account_id, permission_set)
+            for g in self.jit_active
+        )
+
+    def jit_okta_group(self, user_id: str, email: str, group: str) -> bool:
+        return any(
+            g["target"] == "okta"
+            and (g["okta_user"] == user_id or g["requester"] == email)
+            and g["okta_group"] == group
+            for g in self.jit_active
+        )
+
 
 def _orphan_evidence(person: Person | None, key: str) -> str:
     if person is None or person.okta_status is None:
@@ -256,7 +278,8 @@ def _because(teams: list[str]) -> str:
 
 
 def drift(c: Context) -> None:
-    """Okta groups, GitHub teams and AWS account assignments the person's configured team does not explain."""
+    """Okta groups, GitHub teams, AWS account assignments and Identity Center groups the person's
+    configured team does not explain (an active just-in-time grant explains its own)."""
     team_groups = {g for t in c.config.teams.values() for g in t.okta_groups}
     github_teams_of: dict[str, set[str]] = {}
     for t in c.snapshot.of("github", "team"):
@@ -271,6 +294,8 @@ def drift(c: Context) -> None:
         if named in c.config.teams:  # with a named team, Okta groups are checked too
             allowed_groups = set(c.config.teams[str(named)].okta_groups)
             for group in sorted((c.groups_of.get(u["id"], set()) & team_groups) - allowed_groups):
+                if c.jit_okta_group(u["id"], u["email"], group):
+                    continue  # an approved, time-limited grant explains it while it lasts
                 action = {"op": "okta.remove_from_groups", "user_id": u["id"], "groups": {group: c.group_ids[group]}}
                 evidence = f"team {named} does not include it"
                 c.add("drift", "okta", f"okta:{u['id']}", f"Okta group {group}", evidence, REVOKE, person, action)
@@ -294,6 +319,8 @@ def _identity_center_drift(c: Context) -> None:
             allowed = {(accounts[x.account], x.permission_set) for n in teams for x in c.config.teams[n].aws_access}
             if (a["account_id"], a["permission_set"]) in allowed:
                 continue
+            if c.jit_assignment(user_id, person.email, a["account_id"], a["permission_set"]):
+                continue  # an approved, time-limited grant explains it while it lasts
             grant = f"AWS {a['account']} ({a['account_id']}) {a['permission_set']}"
             action = {
                 "op": "identity_center.remove_assignment",
@@ -302,6 +329,23 @@ def _identity_center_drift(c: Context) -> None:
                 "user_id": user_id,
             }
             key = f"identity_center:{user_id}"
+            c.add("drift", "identity_center", key, grant, _because(teams), REVOKE, person, action)
+    for g in c.snapshot.of("identity_center", "group"):
+        for user_id in g["members"]:
+            person = c.who(f"identity_center:{user_id}")
+            if _gone(person):
+                continue  # the user itself is an orphaned finding
+            assert person is not None
+            teams = c.teams_of(person.email)
+            if g["name"] in {name for n in teams for name in c.config.teams[n].aws_groups}:
+                continue
+            action = {
+                "op": "identity_center.remove_from_group",
+                "group_id": g["group_id"],
+                "group": g["name"],
+                "user_id": user_id,
+            }
+            key, grant = f"identity_center:{user_id}", f"Identity Center group {g['name']}"
             c.add("drift", "identity_center", key, grant, _because(teams), REVOKE, person, action)
 
 

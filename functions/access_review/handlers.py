@@ -28,7 +28,7 @@ from functions.access_review.models import (
 )
 from functions.access_review.snapshot import Snapshot, key, put_lines, read_lines
 from functions.adapters import vendors
-from functions.core import constants, credential_status, reviews
+from functions.core import constants, credential_status, jit_grants, reviews
 from functions.core.change import ChangeContext
 from functions.core.envelope import Task
 from functions.core.observability import step
@@ -43,6 +43,7 @@ _CLIENTS: dict[str, Callable[[], Any]] = {
     "slack": vendors.slack,
     "pagerduty": vendors.pagerduty,
     "credentials": lambda: partial(credential_status.read, env(constants.STATE_TABLE), dynamodb()),
+    "jit": lambda: partial(jit_grants.active, env(constants.STATE_TABLE), dynamodb()),
 }
 
 
@@ -64,6 +65,8 @@ def start(task: Task[ReviewRequest], _: LambdaContext) -> dict[str, Any]:
         wanted.remove("pagerduty")
     if "okta" not in wanted:
         wanted.insert(0, "okta")  # the join needs Okta, the source of truth
+    if "jit" not in wanted:
+        wanted.append("jit")  # drift of Okta groups and AWS assignments needs the grants that explain it
     plan = Plan(
         campaign=task.execution_id,
         dry_run=request.dry_run,

@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 # `credentials`: what the credential rotation last recorded about each credential (its age, owner).
-SYSTEMS = ("okta", "github", "iam", "identity_center", "slack", "pagerduty", "credentials")
+# `jit`: the just-in-time grants active now, which explain an assignment or group drift would flag.
+SYSTEMS = ("okta", "github", "iam", "identity_center", "slack", "pagerduty", "credentials", "jit")
 
 
 class _Model(BaseModel):

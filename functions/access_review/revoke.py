@@ -99,6 +99,13 @@ def _act(  # noqa: PLR0911 - one return per kind of revocation
             ),
             f"removed the {permission_set} assignment in {account} from the Identity Center user {user_id}",
         )
+    if op == "identity_center.remove_from_group":
+        group_id, group, user_id = action["group_id"], action["group"], action["user_id"]
+        return (
+            lambda: v.identity_center().remove_from_group(group_id, user_id),
+            lambda: v.identity_center().is_member(group_id, user_id),
+            f"removed the Identity Center user {user_id} from the group {group}",
+        )
     if op == "pagerduty.remove_user":
         user_id = action["user_id"]
         return (

@@ -21,6 +21,8 @@ _READ_AWS = (
     "iam:GetCredentialReport",
     "iam:GetAccountAuthorizationDetails",
     "identitystore:ListUsers",
+    "identitystore:ListGroups",
+    "identitystore:ListGroupMemberships",  # per group: the memberships a team may not explain (drift)
 )
 _SAAS = ("okta.secret_name", "github.secret_name", "slack.secret_name", "pagerduty.secret_name")
 
@@ -46,7 +48,8 @@ LAMBDAS: tuple[LambdaSpec, ...] = (
         # Account assignments, listed per account and permission set (Identity Center drift).
         aws_actions=("sso:ListPermissionSets", "sso:DescribePermissionSet", "sso:ListAccountAssignments"),
         aws_scope="identity_center",
-        # state_table: what the credential rotation last recorded about each credential.
+        # state_table: what the credential rotation last recorded about each credential, and the
+        # just-in-time grants active now (functions/core/jit_grants.py).
         resources=("evidence_bucket", "state_table"),
     ),
     LambdaSpec(

@@ -231,6 +231,31 @@ class IdentityCenter:
             self.store.delete_group_membership(IdentityStoreId=self.identity_store_id, MembershipId=membership_id)
         return True
 
+    def is_member(self, group_id: str, user_id: str) -> bool:
+        return self._membership_id(group_id, user_id) is not None
+
+    def list_groups(self) -> list[IcGroup]:
+        """Every group of the identity store (paged)."""
+        groups: list[IcGroup] = []
+        with aws_errors(STORE, "ListGroups"):
+            pages = self.store.get_paginator("list_groups").paginate(
+                IdentityStoreId=self.identity_store_id, PaginationConfig=page_config(self.page_size)
+            )
+            for page in pages:
+                groups.extend(IcGroup(g["GroupId"], g.get("DisplayName") or g["GroupId"]) for g in page["Groups"])
+        return groups
+
+    def list_group_members(self, group_id: str) -> list[str]:
+        """The user ids of a group's members (paged; members that are not users are left out)."""
+        members: list[str] = []
+        with aws_errors(STORE, "ListGroupMemberships"):
+            pages = self.store.get_paginator("list_group_memberships").paginate(
+                IdentityStoreId=self.identity_store_id, GroupId=group_id, PaginationConfig=page_config(self.page_size)
+            )
+            for page in pages:
+                members.extend(m["MemberId"]["UserId"] for m in page["GroupMemberships"] if "UserId" in m["MemberId"])
+        return members
+
     def list_memberships_for_user(self, user_id: str) -> list[IcMembership]:
         memberships: list[tuple[str, str]] = []
         with aws_errors(STORE, "ListGroupMembershipsForMember"):

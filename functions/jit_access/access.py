@@ -10,9 +10,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from functions.core.jit_buttons import EXTEND, EXTEND_BY, extend_value
+from functions.core.jit_grants import ACTIVE
 from functions.jit_access import duration, timing
 from functions.jit_access.models import GrantRequest
-from functions.jit_access.store import ACTIVE, GrantStore, Live
+from functions.jit_access.store import GrantStore, Live
 
 if TYPE_CHECKING:
     from functions.adapters.aws_identity import IdentityCenter

@@ -8,13 +8,15 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from functions.core.jit_grants import ACTIVE
+from functions.core.jit_grants import SORT_KEY as _SK
 from functions.jit_access.models import GrantRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-ACTIVE, REVOKED = "active", "revoked"
-_SK = "jit-grant"
+# The layout functions/core/jit_grants.py reads too (the access review's Collect): one place.
+REVOKED = "revoked"
 RETENTION_S = 400 * 86400
 
 

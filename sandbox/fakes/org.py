@@ -11,7 +11,8 @@ given size for scale tests. The format is the one in sandbox/fixtures/org.yaml:
           true: GET /users shows the email), slack (true, guest, single-channel-guest or
           deactivated), pagerduty (true or a role: admin, owner ...),
           aws_iam_user (bool: a classic IAM user with an access key, seeded in moto),
-          aws_assignments[{account, permission_set}] (direct Identity Center assignments)}]
+          aws_assignments[{account, permission_set}] (direct Identity Center assignments),
+          aws_groups[name] (Identity Center group memberships; the groups are created)}]
 
 Every access review finding kind has an example in sandbox/fixtures/org.yaml (README: Access review).
 """

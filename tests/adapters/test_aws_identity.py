@@ -114,6 +114,25 @@ def test_memberships_are_listed_across_pages_with_group_names(ic: IdentityCenter
     assert sent.count("ListGroupMembershipsForMember") == 3  # 5 memberships, 2 a page
 
 
+def test_groups_and_their_members_are_listed_across_pages(ic: IdentityCenter) -> None:
+    users = [new_user(ic, name) for name in ("auditor-a", "auditor-b", "auditor-c")]
+    group_id = ic.store.create_group(IdentityStoreId=STORE_ID, DisplayName="auditors")["GroupId"]
+    for user in users:
+        ic.add_to_group(group_id, user.user_id)
+    sent = count_requests(ic.store)
+
+    groups = {g.display_name: g.group_id for g in ic.list_groups()}
+    members = ic.list_group_members(group_id)
+
+    assert groups["auditors"] == group_id
+    assert sorted(members) == sorted(u.user_id for u in users)
+    assert sent.count("ListGroupMemberships") == 2  # 3 members, 2 a page
+    assert sent.count("ListGroups") == (len(groups) + 1) // 2
+    assert ic.is_member(group_id, users[0].user_id)
+    ic.remove_from_group(group_id, users[0].user_id)
+    assert not ic.is_member(group_id, users[0].user_id)
+
+
 def test_permission_sets_by_name_across_pages(ic: IdentityCenter) -> None:
     sets = ic.permission_sets()
 

@@ -69,17 +69,31 @@ class Campaign:
         self.outside = set(engine.vendors.fakes["github"].outside_collaborators)  # type: ignore[attr-defined]
         self.audit = audit.entries(execution.id)
         self.assignments = _assignments(engine, "ivy.drift@example.com")
+        self.groups = _group_memberships(engine, "ivy.drift@example.com")
+
+
+def _ic_user(engine: LocalEngine, email: str) -> str:
+    store = boto3.client("identitystore", region_name=engine.region)
+    return store.get_user_id(
+        IdentityStoreId=engine.config.aws.identity_center.identity_store_id,
+        # The model types AttributeValue as a JSON document; for userName it is the plain string.
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": email}},  # type: ignore[typeddict-item]
+    )["UserId"]
+
+
+def _group_memberships(engine: LocalEngine, email: str) -> list[str]:
+    store = boto3.client("identitystore", region_name=engine.region)
+    found = store.list_group_memberships_for_member(
+        IdentityStoreId=engine.config.aws.identity_center.identity_store_id,
+        MemberId={"UserId": _ic_user(engine, email)},
+    )["GroupMemberships"]
+    return [m["GroupId"] for m in found]
 
 
 def _assignments(engine: LocalEngine, email: str) -> list[tuple[str, str]]:
     center = engine.config.aws.identity_center
-    store = boto3.client("identitystore", region_name=engine.region)
     sso = boto3.client("sso-admin", region_name=engine.region)
-    user_id = store.get_user_id(
-        IdentityStoreId=center.identity_store_id,
-        # The model types AttributeValue as a JSON document; for userName it is the plain string.
-        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": email}},  # type: ignore[typeddict-item]
-    )["UserId"]
+    user_id = _ic_user(engine, email)
     found = sso.list_account_assignments_for_principal(
         InstanceArn=center.instance_arn, PrincipalId=user_id, PrincipalType="USER"
     )["AccountAssignments"]
@@ -117,10 +131,17 @@ def test_the_fixture_organisation_shows_every_finding_kind_with_its_evidence(dec
 
 def test_identity_center_drift_slack_guests_and_pagerduty_roles_are_found(decided: Campaign) -> None:
     found = _by_account(decided.files)
-    ivy = next(f for (kind, _), f in found.items() if kind == "drift" and f["system"] == "identity_center")
-    assert ivy["person"] == "ivy.drift@example.com"
-    assert ivy["grant"] == "AWS staging (222222222222) AdministratorAccess"
-    assert ivy["evidence"] == "team product does not include it"
+    ivy = sorted(
+        (f for f in _findings(decided.files) if f["kind"] == "drift" and f["system"] == "identity_center"),
+        key=lambda f: f["grant"],
+    )
+    assert [(f["person"], f["grant"], f["evidence"]) for f in ivy] == [
+        ("ivy.drift@example.com", "AWS staging (222222222222) AdministratorAccess", "team product does not include it"),
+        ("ivy.drift@example.com", "Identity Center group Billing Admins", "team product does not include it"),
+    ]
+    snapshot = [json.loads(line) for line in decided.files["snapshot/identity_center.jsonl"].decode().splitlines()]
+    group = next(r for r in snapshot if r["kind"] == "group")
+    assert (group["name"], group["members"]) == ("Billing Admins", [ivy[1]["action"]["user_id"]])
     guest = next(f for (kind, _), f in found.items() if kind == "slack_guest")
     assert guest["grant"] == "Slack guest val"
     assert guest["suggested"] == "revoke"
@@ -144,10 +165,12 @@ def test_revocations_are_made_and_verified_and_kept_items_stay(decided: Campaign
     assert "ext-contractor" not in decided.outside
     assert "ivyd" in github["teams"]["platform"]  # kept
     revocations = [json.loads(line) for line in decided.files["revocations.jsonl"].decode().splitlines()]
-    assert sorted(r["status"] for r in revocations) == ["verified"] * 4
+    assert sorted(r["status"] for r in revocations) == ["verified"] * 5
     assert decided.assignments == []  # Ivy's staging AdministratorAccess assignment is gone
+    assert decided.groups == []  # and her Billing Admins membership
+    assert any(r["detail"].endswith("from the group Billing Admins") for r in revocations)
     actions = [e["action"] for e in decided.audit]
-    assert actions.count("access_review.revoke") == 4
+    assert actions.count("access_review.revoke") == 5
     assert "access_review.keep" in actions
 
 
@@ -157,9 +180,8 @@ def test_the_evidence_manifest_holds_the_sha256_of_every_file(decided: Campaign)
     assert set(manifest["sha256"]) == set(files)
     for name, body in files.items():
         assert manifest["sha256"][name] == hashlib.sha256(body).hexdigest()
-    assert {"snapshot/okta.jsonl", "snapshot/github.jsonl", "snapshot/iam.jsonl", "review.csv", "report.html"} <= set(
-        files
-    )
+    snapshots = {f"snapshot/{s}.jsonl" for s in ("okta", "github", "iam", "identity_center", "jit")}
+    assert {*snapshots, "review.csv", "report.html"} <= set(files)
     assert b"<script" not in files["report.html"]
 
 

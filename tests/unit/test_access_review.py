@@ -219,3 +219,79 @@ def test_with_saml_links_a_login_is_the_saml_identitys_not_the_one_a_profile_cla
     assert [(f.kind, f.account) for f in found if f.system == "github"] == [("orphaned", "github:mlopez")]
     by_attribute = find(_config(), _snapshot(github=github), NOW)
     assert [(f.kind, f.account) for f in by_attribute if f.system == "github"] == [("orphaned", "github:maria-sso")]
+
+
+def _team_config(team: str, **update: Any) -> PlatformConfig:
+    config = _config()
+    teams = dict(config.teams)
+    teams[team] = teams[team].model_copy(update=update)
+    return config.model_copy(update={"teams": teams})
+
+
+def test_an_identity_center_group_membership_the_team_does_not_explain_is_drift() -> None:
+    group = {"kind": "group", "group_id": "grp-1", "name": "Billing Admins", "members": ["ic-1"]}
+    found = [f for f in find(_config(), _snapshot(identity_center=_identity_center(group)), NOW) if f.kind == "drift"]
+    assert [(f.account, f.grant, f.evidence) for f in found] == [
+        ("identity_center:ic-1", "Identity Center group Billing Admins", "team platform does not include it")
+    ]
+    assert found[0].action == {
+        "op": "identity_center.remove_from_group",
+        "group_id": "grp-1",
+        "group": "Billing Admins",
+        "user_id": "ic-1",
+    }
+    assert found[0].reviewer == "dev.patel@example.com"
+    explained = _team_config("platform", aws_groups=["Billing Admins"])
+    assert not [
+        f for f in find(explained, _snapshot(identity_center=_identity_center(group)), NOW) if f.kind == "drift"
+    ]
+
+
+def _jit(expires_at: str, **target: str) -> dict[str, Any]:
+    return {
+        "kind": "grant",
+        "grant_id": f"g-{expires_at}",
+        "grant": "prod-admin",
+        "requester": "maria.lopez@example.com",
+        "identity_center_user": "ic-1",
+        "okta_user": "u1",
+        "account_id": "",
+        "permission_set": "",
+        "okta_group": "",
+        "expires_at": expires_at,
+        **target,
+    }
+
+
+def test_an_active_jit_grant_is_not_drift_and_an_expired_ones_leftover_is() -> None:
+    config = _config()
+    production = config.aws.accounts["production"]
+    held = {
+        "kind": "assignment",
+        "account": "production",
+        "account_id": production,
+        "permission_set": "PlatformAdmin",
+        "users": ["ic-1"],
+    }
+    aws = {"target": "aws", "account_id": production, "permission_set": "PlatformAdmin"}
+
+    def drift(*grants: dict[str, Any]) -> list[tuple[str, str]]:
+        snap = _snapshot(identity_center=_identity_center(held), jit=list(grants))
+        return [(f.account, f.grant) for f in find(config, snap, NOW) if f.kind == "drift"]
+
+    leftover = [("identity_center:ic-1", f"AWS production ({production}) PlatformAdmin")]
+    assert drift(_jit("2026-11-29T01:00:00Z", **aws)) == []  # running until 01:00, NOW is midnight
+    assert drift(_jit("2026-11-28T23:00:00Z", **aws)) == leftover  # expired, not yet swept: drift
+    assert drift() == leftover
+    other = {"target": "aws", "account_id": config.aws.accounts["staging"], "permission_set": "PlatformAdmin"}
+    assert drift(_jit("2026-11-29T01:00:00Z", **other)) == leftover  # a grant explains only its own target
+
+
+def test_an_active_jit_grant_explains_an_okta_group_the_named_team_does_not() -> None:
+    snap = _snapshot()
+    snap.systems["okta"][0]["profile"]["team"] = "platform"
+    snap.systems["okta"].append({"kind": "group", "id": "g3", "name": "Product", "members": ["u1"]})
+    okta_drift = ("drift", "okta:u1", "Okta group Product")
+    assert okta_drift in _kinds(find(_config(), snap, NOW))
+    snap.systems["jit"] = [_jit("2026-11-29T01:00:00Z", target="okta", okta_group="Product")]
+    assert okta_drift not in _kinds(find(_config(), Snapshot(snap.systems), NOW))
