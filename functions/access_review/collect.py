@@ -184,9 +184,11 @@ def pagerduty(_: PlatformConfig, client: Any) -> Collection:
     return Collection(records, len(users))
 
 
-def credentials(_: PlatformConfig, client: Any) -> Collection:
-    """The credential rotation's last word on each credential (no secret is read here)."""
-    entries = client()
+def credentials(config: PlatformConfig, client: Any) -> Collection:
+    """The credential rotation's last word on each credential still in `credentials.inventory`
+    (one taken out of it is no longer the platform's to report; no secret is read here)."""
+    known = {c.name for c in config.credentials.inventory}
+    entries = [e for e in client() if e.get("name") in known]
     return Collection([{**e, "kind": "credential", "credential_kind": e["kind"]} for e in entries], len(entries))
 
 

@@ -295,3 +295,20 @@ def test_an_active_jit_grant_explains_an_okta_group_the_named_team_does_not() ->
     assert okta_drift in _kinds(find(_config(), snap, NOW))
     snap.systems["jit"] = [_jit("2026-11-29T01:00:00Z", target="okta", okta_group="Product")]
     assert okta_drift not in _kinds(find(_config(), Snapshot(snap.systems), NOW))
+
+
+def test_only_the_inventorys_overdue_credentials_are_findings_and_never_reviewed_by_their_owner() -> None:
+    from functions.access_review.collect import credentials
+
+    line = {"kind": "iam_access_key", "owner": "dev.patel@example.com", "age_days": 120, "max_age_days": 90}
+    recorded = [
+        {**line, "name": "ci-deployer", "status": "overdue", "last_rotated": "2026-08-01", "recorded_at": "x"},
+        {**line, "name": "sendgrid-api-key", "status": "ok", "age_days": 10, "recorded_at": "x"},
+        {**line, "name": "retired-long-ago", "status": "overdue", "recorded_at": "x"},  # no longer in the inventory
+    ]
+    config = _config()
+    found = find(config, _snapshot(credentials=credentials(config, lambda: recorded).records), NOW)
+    (overdue,) = [f for f in found if f.kind == "overdue_credential"]
+    assert (overdue.account, overdue.person) == ("credential:ci-deployer", "dev.patel@example.com")
+    assert overdue.reviewer not in ("", "dev.patel@example.com")
+    assert "rotate: /platform credentials rotate ci-deployer" in overdue.evidence
