@@ -90,6 +90,7 @@ def test_the_janitor_hears_the_drills_status_changes_on_the_default_bus(template
         for template in templates.values()
         for rule in template.find_resources("AWS::Events::Rule").values()
         if "aws.states" in rule["Properties"].get("EventPattern", {}).get("source", [])
+        and {"suffix": "dr_drill"} in rule["Properties"]["EventPattern"]["detail"]["stateMachineArn"]
     ]
     (rule,) = rules
     assert rule["EventBusName"] == "default"
