@@ -26,6 +26,7 @@ import boto3
 from functions.catalog import LAMBDAS
 from functions.core import constants
 from functions.core.config import PlatformConfig, load_config
+from functions.core.manifest import STATUS_CHANGE
 from sandbox import calls, clock
 from sandbox.bus import LocalBus
 from sandbox.dispatch import ACCOUNT, LambdaDispatcher
@@ -495,7 +496,7 @@ class LocalEngine:
         }
         entry = {
             "Source": "aws.states",
-            "DetailType": "Step Functions Execution Status Change",
+            "DetailType": STATUS_CHANGE,
             "Detail": json.dumps(detail),
             "Resources": [execution.arn],
         }

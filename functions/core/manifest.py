@@ -47,6 +47,30 @@ class Route:
     function: str | None = None
 
 
+# Step Functions' own event when an execution ends, on the account's default bus (infra/ingress.py
+# puts rules for `aws.*` sources there); ENDED_BADLY: the ends that run none of its last states.
+STATUS_CHANGE = "Step Functions Execution Status Change"
+ENDED_BADLY = ("ABORTED", "TIMED_OUT", "FAILED")
+
+
+def ended_badly_pattern(workflow: str) -> dict[str, Any]:
+    """The pattern of `workflow`'s executions that were aborted, timed out or failed."""
+    return {
+        "source": ["aws.states"],
+        "detail-type": [STATUS_CHANGE],
+        "detail": {"status": list(ENDED_BADLY), "stateMachineArn": [{"suffix": workflow}]},
+    }
+
+
+def ended_badly(event: dict[str, Any]) -> str | None:
+    """The execution name when `event` says an execution ended badly (a route matches only its own
+    state machine; the status is checked again here)."""
+    detail = event.get("detail") or {}
+    if event.get("detail-type") != STATUS_CHANGE or detail.get("status") not in ENDED_BADLY:
+        return None
+    return str(detail.get("name") or "") or None
+
+
 @dataclass(frozen=True)
 class Schedule:
     """An EventBridge Scheduler schedule: at `schedules.<name>` of the configuration it puts

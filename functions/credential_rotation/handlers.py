@@ -10,6 +10,7 @@ from functions.adapters import vendors
 from functions.core import constants, credential_status
 from functions.core.change import ChangeContext
 from functions.core.envelope import Task
+from functions.core.manifest import ended_badly
 from functions.core.observability import step
 from functions.core.runtime import config, dynamodb, env, logger, s3
 from functions.credential_rotation import inventory, lock, steps
@@ -123,9 +124,8 @@ def ended(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     out, failed: the route matches only those): the leases it held are given back now, not when
     they run out (days, for an IAM key's grace and checks). What it left half done is visible in
     the secret's labels, and the next run resumes or retires it."""
-    detail = event.get("detail") or {}
-    execution_id = str(detail.get("name") or "")
-    if not execution_id or detail.get("status") not in ("ABORTED", "TIMED_OUT", "FAILED"):
+    execution_id = ended_badly(event)
+    if execution_id is None:
         return {"released": []}
     names = [c.name for c in config().credentials.inventory]
     released = lock.release_all(execution_id, names, env(constants.STATE_TABLE), dynamodb())

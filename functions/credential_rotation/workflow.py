@@ -11,7 +11,16 @@ owners asked in Slack before they are due. One rotation per credential at a time
 
 from __future__ import annotations
 
-from functions.core.manifest import NAME, REQUESTS, SCHEDULE, Route, Schedule, SlackCommand, Workflow
+from functions.core.manifest import (
+    NAME,
+    REQUESTS,
+    SCHEDULE,
+    Route,
+    Schedule,
+    SlackCommand,
+    Workflow,
+    ended_badly_pattern,
+)
 from functions.core.spec import LambdaSpec
 
 _READ = ("secretsmanager:ListSecretVersionIds", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
@@ -99,15 +108,7 @@ WORKFLOW = Workflow(
         Route(
             "CredentialRotationEnded",
             "A rotation stopped before its report: its credentials are free to rotate again at once",
-            {
-                # Step Functions publishes this on the account's default bus (infra/ingress.py)
-                "source": ["aws.states"],
-                "detail-type": ["Step Functions Execution Status Change"],
-                "detail": {
-                    "status": ["ABORTED", "TIMED_OUT", "FAILED"],
-                    "stateMachineArn": [{"suffix": "credential_rotation"}],
-                },
-            },
+            ended_badly_pattern("credential_rotation"),
             function="CredentialRotationEnded",
         ),
     ),

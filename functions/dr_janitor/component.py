@@ -7,7 +7,7 @@ is deployed."""
 
 from __future__ import annotations
 
-from functions.core.manifest import SCHEDULE, Component, Route, Schedule
+from functions.core.manifest import SCHEDULE, Component, Route, Schedule, ended_badly_pattern
 from functions.core.spec import LambdaSpec
 
 LAMBDAS: tuple[LambdaSpec, ...] = (
@@ -42,12 +42,7 @@ COMPONENT = Component(
         Route(
             "DrJanitorDrillEnded",
             "A drill aborted, timed out or failed: the janitor deletes its copies now, not at its next run",
-            {
-                # Step Functions publishes this on the account's default bus (infra/ingress.py)
-                "source": ["aws.states"],
-                "detail-type": ["Step Functions Execution Status Change"],
-                "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": [{"suffix": "dr_drill"}]},
-            },
+            ended_badly_pattern("dr_drill"),
             function="DrJanitor",
         ),
     ),

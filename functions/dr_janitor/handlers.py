@@ -15,13 +15,11 @@ from functions.adapters.aws_restore import RdsRestore
 from functions.adapters.aws_table_restore import TableRestore
 from functions.core import clients, constants
 from functions.core.change import ChangeContext
+from functions.core.manifest import ended_badly
 from functions.core.observability import step
 from functions.core.runtime import config, dynamodb, logger
 from functions.dr_janitor import janitor
 from functions.dr_janitor.naming import execution_suffix
-
-STATUS_CHANGE = "Step Functions Execution Status Change"
-ENDED_BADLY = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
 
 
 @step()
@@ -32,7 +30,7 @@ def janitor_sweep(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     detail = event.get("detail") or {}
     settings = config().dr
     now = datetime.now(UTC)
-    ended = _ended_drill(event)
+    ended = ended_badly(event)
     execution_id = f"dr-janitor-{now:%Y%m%dT%H%M%S}" + (f"-{execution_suffix(ended)}" if ended else "")
     changes = ChangeContext(
         execution_id=execution_id, dry_run=bool(detail.get("dry_run")), actor=janitor.ACTOR, audit_client=dynamodb()
@@ -56,15 +54,6 @@ def janitor_sweep(event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
     )
     logger.info("janitor swept", extra={"deleted": result["deleted"], "kept": len(result["kept"]), "ended": ended})
     return {"execution_id": execution_id, "after_execution": ended, **result}
-
-
-def _ended_drill(event: dict[str, Any]) -> str | None:
-    """The execution name when `event` says a drill ended without finishing (the route matches
-    only the drill's state machine; the status is checked again here)."""
-    detail = event.get("detail") or {}
-    if event.get("detail-type") != STATUS_CHANGE or detail.get("status") not in ENDED_BADLY:
-        return None
-    return str(detail.get("name") or "") or None
 
 
 def _running_drills() -> list[str]:
