@@ -35,9 +35,9 @@ def _line(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def active(table: str, client: DynamoDBClient) -> list[dict[str, Any]]:
-    """Every grant recorded as active (whether its expiry has passed is the reader's to judge: the
-    sweeper may not have revoked it yet). A filtered Scan: live grants are few."""
+def active_items(table: str, client: DynamoDBClient) -> list[dict[str, Any]]:
+    """Every grant item recorded as active (whether its expiry has passed is the reader's to judge:
+    the sweeper may not have revoked it yet). A filtered Scan: live grants are few."""
     found: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table,
@@ -48,7 +48,12 @@ def active(table: str, client: DynamoDBClient) -> list[dict[str, Any]]:
     }
     while True:
         page = client.scan(**kwargs)
-        found += [_line(json.loads(item["record"]["S"])) for item in page.get("Items", [])]
+        found += page.get("Items", [])
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def active(table: str, client: DynamoDBClient) -> list[dict[str, Any]]:
+    """Every active grant, as the access review reads it."""
+    return [_line(json.loads(item["record"]["S"])) for item in active_items(table, client)]

@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from functions.core.jit_grants import ACTIVE
+from functions.core.jit_grants import ACTIVE, active_items
 from functions.core.jit_grants import SORT_KEY as _SK
 from functions.jit_access.models import GrantRequest
 
@@ -105,21 +105,9 @@ class GrantStore:
         return True
 
     def active(self) -> list[Live]:
-        """Every active grant. A Scan with a filter: live grants are few (the sweeper and `list`)."""
-        found: list[Live] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "FilterExpression": "sk = :sk AND #s = :active",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":sk": {"S": _SK}, ":active": {"S": ACTIVE}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.ddb.scan(**kwargs)
-            found.extend(_live(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return sorted(found, key=lambda live: live.expires_at)
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """Every active grant (the sweeper and `list`), soonest expiry first."""
+        found = [_live(item) for item in active_items(self.table, self.ddb)]
+        return sorted(found, key=lambda live: live.expires_at)
 
 
 class NotActive(Exception):  # noqa: N818 - a state, not a failure
