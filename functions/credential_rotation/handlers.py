@@ -18,16 +18,6 @@ from functions.credential_rotation import report as reporting
 from functions.credential_rotation.models import JobStep, Rotated, RotationRequest, Usage
 
 
-def _vendors() -> steps.Vendors:
-    return steps.Vendors(
-        versions=vendors.secret_versions(),
-        keys=vendors.access_keys,
-        sendgrid=vendors.sendgrid_keys,
-        github=vendors.github_credentials,
-        okta=vendors.okta_keys,
-    )
-
-
 def _changes(execution_id: str, dry_run: bool) -> ChangeContext:
     return ChangeContext(execution_id=execution_id, dry_run=dry_run, actor=steps.ACTOR, audit_client=dynamodb())
 
@@ -45,35 +35,37 @@ def plan(task: Task[RotationRequest], _: LambdaContext) -> dict[str, Any]:
 def create(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     job = task.state.job
     changes = _changes(task.execution_id, job.dry_run)
-    return steps.create(job, task.execution_id, changes, _vendors()).model_dump()
+    return steps.create(job, task.execution_id, changes, steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
 def set_at_vendor(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     job = task.state.job
-    return steps.set_at_vendor(job, config(), _changes(task.execution_id, job.dry_run), _vendors()).model_dump()
+    return steps.set_at_vendor(
+        job, config(), _changes(task.execution_id, job.dry_run), steps.Vendors.live()
+    ).model_dump()
 
 
 @step(JobStep)
 def test(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
-    return steps.test(task.state.job, config(), _vendors()).model_dump()
+    return steps.test(task.state.job, config(), steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
 def finish(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     job = task.state.job
-    return steps.finish(job, _changes(task.execution_id, job.dry_run), _vendors()).model_dump()
+    return steps.finish(job, _changes(task.execution_id, job.dry_run), steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
 def retire(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     job = task.state.job
-    return steps.retire(job, _changes(task.execution_id, job.dry_run), _vendors()).model_dump()
+    return steps.retire(job, _changes(task.execution_id, job.dry_run), steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
 def check_key_use(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
-    return steps.check_key_use(task.state.job, task.state.usage, _vendors()).model_dump()
+    return steps.check_key_use(task.state.job, task.state.usage, steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
@@ -81,7 +73,7 @@ def deactivate_old_key(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     state = task.state
     usage = state.usage or Usage()
     changes = _changes(task.execution_id, state.job.dry_run)
-    return steps.deactivate_old_key(state.job, usage, changes, _vendors()).model_dump()
+    return steps.deactivate_old_key(state.job, usage, changes, steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
@@ -89,13 +81,13 @@ def delete_old_key(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     state = task.state
     usage = state.usage or Usage()
     changes = _changes(task.execution_id, state.job.dry_run)
-    return steps.delete_old_key(state.job, usage, changes, _vendors()).model_dump()
+    return steps.delete_old_key(state.job, usage, changes, steps.Vendors.live()).model_dump()
 
 
 @step(JobStep)
 def rollback(task: Task[JobStep], _: LambdaContext) -> dict[str, Any]:
     job = task.state.job
-    return steps.rollback(job, config(), _changes(task.execution_id, job.dry_run), _vendors()).model_dump()
+    return steps.rollback(job, config(), _changes(task.execution_id, job.dry_run), steps.Vendors.live()).model_dump()
 
 
 @step(Rotated)

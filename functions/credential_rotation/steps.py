@@ -60,6 +60,19 @@ class Vendors:
     github: Callable[[], GitHubCredentials]
     okta: Callable[[], OktaKeys]
 
+    @classmethod
+    def live(cls) -> Vendors:
+        """The adapters of this configuration (functions.adapters.vendors)."""
+        from functions.adapters import vendors
+
+        return cls(
+            versions=vendors.secret_versions(),
+            keys=vendors.access_keys,
+            sendgrid=vendors.sendgrid_keys,
+            github=vendors.github_credentials,
+            okta=vendors.okta_keys,
+        )
+
 
 def token(execution_id: str, job: Job) -> str:
     """The pending version's id: the same for every try of this execution's create step."""

@@ -10,7 +10,10 @@ from typing import Any
 
 import boto3
 
+from functions.adapters import vendors
 from functions.core import audit
+from functions.credential_rotation import inventory
+from functions.credential_rotation.models import Job, RotationRequest
 from functions.ingress import github_webhook
 from functions.ingress.http import HttpError, HttpRequest
 from sandbox.engine import Execution, LocalEngine
@@ -57,3 +60,9 @@ def deliver(secret: str) -> bool:
             raise
         return False
     return bool(response["statusCode"] == 200)
+
+
+def job_for(engine: LocalEngine, name: str) -> Job:
+    """The job a forced rotation of `name` would run, as the workflow's Plan makes it."""
+    request = RotationRequest(credential=name, force=True)
+    return inventory.plan(engine.config, request, "x", vendors.secret_versions(), vendors.access_keys()).jobs[0]

@@ -12,17 +12,15 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from functions.adapters import secrets as secret_cache
-from functions.adapters import vendors
 from functions.core.change import ChangeContext
 from functions.credential_rotation import steps
-from functions.credential_rotation.models import Job
 from sandbox import clock
 from sandbox.engine import ROOT, LocalEngine, load_event
 from sandbox.fakes.base import Fault
 from sandbox.fakes.credentials import SENDGRID_API_KEY, SENDGRID_API_KEY_ID
 from sandbox.hooks import on_default_session
 
-from .credential_helpers import actions, deliver, everything_recorded, labels, value
+from .credential_helpers import actions, deliver, everything_recorded, job_for, labels, value
 
 EVENTS = ROOT / "events" / "scheduler"
 SENDGRID_SECRET = "platform-automation/sendgrid"
@@ -39,25 +37,6 @@ def engine() -> Iterator[LocalEngine]:
 def _fake(engine: LocalEngine, service: str):  # type: ignore[no-untyped-def]
     assert engine.vendors is not None
     return engine.vendors.fakes[service]
-
-
-def _vendors() -> steps.Vendors:
-    return steps.Vendors(
-        versions=vendors.secret_versions(),
-        keys=vendors.access_keys,
-        sendgrid=vendors.sendgrid_keys,
-        github=vendors.github_credentials,
-        okta=vendors.okta_keys,
-    )
-
-
-def _job(engine: LocalEngine, name: str) -> Job:
-    from functions.credential_rotation import inventory
-    from functions.credential_rotation.models import RotationRequest
-
-    request = RotationRequest(credential=name, force=True)
-    plan = inventory.plan(engine.config, request, "x", vendors.secret_versions(), vendors.access_keys())
-    return plan.jobs[0]
 
 
 # -- SendGrid ------------------------------------------------------------------------------------------
@@ -121,11 +100,11 @@ def test_a_failing_test_step_keeps_the_old_key_and_removes_the_new_one(engine: L
 
 def test_an_interrupted_rotation_is_resumed_without_a_second_key(engine: LocalEngine) -> None:
     sendgrid = _fake(engine, "sendgrid")
-    job = _job(engine, "sendgrid-api-key")
+    job = job_for(engine, "sendgrid-api-key")
     changes = ChangeContext(execution_id="interrupted-1", actor=steps.ACTOR)
     # An execution that died after its create step (retried once by Step Functions: still one key)
-    first = steps.create(job, "interrupted-1", changes, _vendors())
-    again = steps.create(job, "interrupted-1", changes, _vendors())
+    first = steps.create(job, "interrupted-1", changes, steps.Vendors.live())
+    again = steps.create(job, "interrupted-1", changes, steps.Vendors.live())
     assert again.version == first.version
     assert again.resumed
     assert len(sendgrid.state()["api_keys"]) == 2
@@ -146,11 +125,11 @@ def test_an_interrupted_rotation_is_resumed_without_a_second_key(engine: LocalEn
 
 def test_a_rotation_stopped_in_its_grace_period_retires_the_old_key_next_time(engine: LocalEngine) -> None:
     sendgrid = _fake(engine, "sendgrid")
-    job = _job(engine, "sendgrid-api-key")
+    job = job_for(engine, "sendgrid-api-key")
     changes = ChangeContext(execution_id="stopped-1", actor=steps.ACTOR)
-    created = steps.create(job, "stopped-1", changes, _vendors())
-    steps.test(job, engine.config, _vendors())
-    steps.finish(job, changes, _vendors())
+    created = steps.create(job, "stopped-1", changes, steps.Vendors.live())
+    steps.test(job, engine.config, steps.Vendors.live())
+    steps.finish(job, changes, steps.Vendors.live())
     old_version = next(v for v, stages in labels(engine, SENDGRID_SECRET).items() if "AWSPREVIOUS" in stages)
     assert labels(engine, SENDGRID_SECRET)[old_version] == ["AWSPREVIOUS", "RETIRING"]
     assert sendgrid.key_works(SENDGRID_API_KEY)  # in its grace period the old key still works
@@ -182,23 +161,23 @@ def test_dry_run_changes_nothing(engine: LocalEngine) -> None:
 
 def test_webhook_secret_is_accepted_old_and_new_during_the_window_and_old_refused_after(engine: LocalEngine) -> None:
     old = value(engine, GITHUB_SECRET)["webhook_secret"]
-    job = _job(engine, "github-webhook-secret")
+    job = job_for(engine, "github-webhook-secret")
     changes = ChangeContext(execution_id="window-1", actor=steps.ACTOR)
     assert deliver(old)
 
-    steps.create(job, "window-1", changes, _vendors())
+    steps.create(job, "window-1", changes, steps.Vendors.live())
     new = value(engine, GITHUB_SECRET, "AWSPENDING")["webhook_secret"]
     assert deliver(old)
     assert deliver(new)
-    steps.set_at_vendor(job, engine.config, changes, _vendors())
+    steps.set_at_vendor(job, engine.config, changes, steps.Vendors.live())
     assert _fake(engine, "github").hook_secret() == new
-    steps.test(job, engine.config, _vendors())
-    steps.finish(job, changes, _vendors())
+    steps.test(job, engine.config, steps.Vendors.live())
+    steps.finish(job, changes, steps.Vendors.live())
     assert deliver(old)
     assert deliver(new)
     assert not deliver("a-secret-nobody-has")
 
-    steps.retire(job, changes, _vendors())
+    steps.retire(job, changes, steps.Vendors.live())
     secret_cache.clear_cache()  # the ingress's cache is 5 minutes: every container has re-read since
     assert deliver(new)
     assert not deliver(old)
@@ -342,10 +321,10 @@ def test_every_rotated_kind_resumes_an_interrupted_rotation_without_a_second_new
     """Like SendGrid's above, for each other kind: a run that died after its create step (and
     was retried) left one AWSPENDING version; the next run carries that rotation on."""
     secret, only_the_new_one = ROTATED[name]
-    job = _job(engine, name)
+    job = job_for(engine, name)
     changes = ChangeContext(execution_id=f"interrupted-{name}", actor=steps.ACTOR)
-    first = steps.create(job, f"interrupted-{name}", changes, _vendors())
-    again = steps.create(job, f"interrupted-{name}", changes, _vendors())
+    first = steps.create(job, f"interrupted-{name}", changes, steps.Vendors.live())
+    again = steps.create(job, f"interrupted-{name}", changes, steps.Vendors.live())
     assert (again.version, again.resumed) == (first.version, True)
     assert labels(engine, secret)[first.version] == ["AWSPENDING"]
 

@@ -65,16 +65,6 @@ def _store(engine: LocalEngine, secret: str, *stages: str) -> None:
     )
 
 
-def _vendors() -> steps.Vendors:
-    return steps.Vendors(
-        versions=vendors.secret_versions(),
-        keys=vendors.access_keys,
-        sendgrid=vendors.sendgrid_keys,
-        github=vendors.github_credentials,
-        okta=vendors.okta_keys,
-    )
-
-
 def test_old_and_new_signing_secrets_both_pass_while_rotating_and_the_old_fails_after(engine: LocalEngine) -> None:
     assert accepted(SLACK_SIGNING_SECRET)
     assert not accepted(NEW_SECRET)
@@ -91,9 +81,9 @@ def test_old_and_new_signing_secrets_both_pass_while_rotating_and_the_old_fails_
     (job,) = plan.jobs
     assert job.stage == "resume"
     changes = ChangeContext(execution_id="slack-1", actor=steps.ACTOR)
-    steps.create(job, "slack-1", changes, _vendors())
-    steps.test(job, engine.config, _vendors())
-    steps.finish(job, changes, _vendors())
+    steps.create(job, "slack-1", changes, steps.Vendors.live())
+    steps.test(job, engine.config, steps.Vendors.live())
+    steps.finish(job, changes, steps.Vendors.live())
     assert value(engine, SLACK_SECRET)["signing_secret"] == NEW_SECRET
     secret_cache.clear_cache()  # a new container: the current secret is the new one now
     assert accepted(NEW_SECRET)
@@ -103,7 +93,7 @@ def test_old_and_new_signing_secrets_both_pass_while_rotating_and_the_old_fails_
     after_grace = time.time() + engine.config.credentials.grace_minutes * 60 + 120
     assert accepted(SLACK_SIGNING_SECRET, at=after_grace)
 
-    steps.retire(job, changes, _vendors())
+    steps.retire(job, changes, steps.Vendors.live())
     secret_cache.clear_cache()  # the ingress's cache is 5 minutes: every container has re-read since
     assert accepted(NEW_SECRET, at=after_grace)
     assert not accepted(SLACK_SIGNING_SECRET, at=after_grace)

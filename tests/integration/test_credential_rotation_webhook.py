@@ -12,11 +12,10 @@ import pytest
 from functions.adapters import vendors
 from functions.adapters.github import Webhook
 from functions.core.change import ChangeContext
-from functions.credential_rotation import inventory, steps
-from functions.credential_rotation.models import Job, RotationRequest
+from functions.credential_rotation import steps
 from sandbox.engine import ROOT, LocalEngine, load_event
 
-from .credential_helpers import deliver, labels, value
+from .credential_helpers import deliver, job_for, labels, value
 
 GITHUB_SECRET = "platform-automation/github"
 EVENT = ROOT / "events" / "scheduler" / "credential_rotation_webhook.json"
@@ -40,21 +39,6 @@ def _pings(engine: LocalEngine) -> list[int]:
         return [d["status_code"] for d in deliveries if d["event"] == "ping"]
 
 
-def _vendors() -> steps.Vendors:
-    return steps.Vendors(
-        versions=vendors.secret_versions(),
-        keys=vendors.access_keys,
-        sendgrid=vendors.sendgrid_keys,
-        github=vendors.github_credentials,
-        okta=vendors.okta_keys,
-    )
-
-
-def _job(engine: LocalEngine) -> Job:
-    request = RotationRequest(credential="github-webhook-secret", force=True)
-    return inventory.plan(engine.config, request, "x", vendors.secret_versions(), vendors.access_keys()).jobs[0]
-
-
 def test_the_rotation_proves_the_new_secret_with_a_real_github_ping(engine: LocalEngine) -> None:
     assert _pings(engine) == []
 
@@ -69,20 +53,20 @@ def test_a_ping_the_ingress_refuses_rolls_the_hook_back_to_the_old_secret(engine
     github = _github(engine)
     old = value(engine, GITHUB_SECRET)["webhook_secret"]
     before = labels(engine, GITHUB_SECRET)
-    job = _job(engine)
+    job = job_for(engine, "github-webhook-secret")
     changes = ChangeContext(execution_id="ping-1", actor=steps.ACTOR)
-    steps.create(job, "ping-1", changes, _vendors())
-    steps.set_at_vendor(job, engine.config, changes, _vendors())
+    steps.create(job, "ping-1", changes, steps.Vendors.live())
+    steps.set_at_vendor(job, engine.config, changes, steps.Vendors.live())
     # Someone changes the hook's secret at GitHub between the two steps: GitHub now signs with a
     # secret the platform never stored, and the ingress refuses its ping.
     with github.lock:
         github.hooks[1]["config"]["secret"] = "a-secret-set-by-hand-in-github-settings"
 
     with pytest.raises(steps.CredentialTestFailedError, match="HTTP 401"):
-        steps.test(job, engine.config, _vendors())
+        steps.test(job, engine.config, steps.Vendors.live())
     assert _pings(engine) == [401]
 
-    steps.rollback(job, engine.config, changes, _vendors())
+    steps.rollback(job, engine.config, changes, steps.Vendors.live())
     assert github.hook_secret() == old
     assert labels(engine, GITHUB_SECRET) == before
     assert deliver(old)
