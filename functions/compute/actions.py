@@ -8,7 +8,6 @@ in transition, throttling), which the state machines retry, `ActionFailed` other
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from functions.adapters.aws_compute import ActionResult, Compute, Resource, TagSelector
@@ -17,7 +16,7 @@ from functions.compute import store
 from functions.compute.models import Job, JobResult, Outcome
 from functions.core.change import ChangeContext
 from functions.core.config import PlatformConfig
-from functions.core.text import failure_line, first_line
+from functions.core.text import failure_line, first_line, lambda_message
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -178,13 +177,7 @@ def error_message(error: dict[str, str] | None) -> str:
     if not error:
         return ""
     if error.get("Error") in (ActionRetryable.__name__, ActionFailed.__name__):
-        cause = error.get("Cause", "")
-        try:
-            payload = json.loads(cause)
-        except (json.JSONDecodeError, TypeError):
-            payload = None
-        message = payload.get("errorMessage", cause) if isinstance(payload, dict) else cause
-        return first_line(message)[:500]  # our own errors already say what and why
+        return first_line(lambda_message(error.get("Cause", "")))[:500]  # our own errors already say what and why
     return failure_line(error.get("Error", "Error"), error.get("Cause", ""), limit=500)
 
 

@@ -172,6 +172,15 @@ def first_line(message: object) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+def lambda_message(cause: str) -> str:
+    """The `errorMessage` of a Lambda's Cause (its JSON error payload), else the Cause itself."""
+    try:
+        payload = json.loads(cause)
+    except (json.JSONDecodeError, TypeError):
+        return cause
+    return str(payload.get("errorMessage", cause)) if isinstance(payload, dict) else cause
+
+
 def failure_line(error: object, cause: object = "", limit: int = FAILURE_LIMIT) -> str:
     """`ErrorType: one-line message` for a Step Functions failure: a Lambda's Cause is JSON with
     `errorType`, `errorMessage` and `stackTrace`; the trace is dropped, only the message's first

@@ -21,6 +21,7 @@ from functions.core import constants
 from functions.core import lease as locks
 from functions.core.change import ChangeContext
 from functions.core.lease import Holder
+from functions.core.text import lambda_message
 from functions.deployment import manifest, report, versions
 from functions.deployment.models import (
     ApprovalAsk,
@@ -711,12 +712,7 @@ def _error_text(error: dict[str, Any] | None) -> str:
     if not error:
         return ""
     cause = str(error.get("Cause") or "")
-    try:
-        parsed = json.loads(cause)
-        cause = str(parsed.get("errorMessage") or cause) if isinstance(parsed, dict) else cause
-    except json.JSONDecodeError:
-        pass
-    return f"{error.get('Error', 'Error')}: {cause}"[:500]
+    return f"{error.get('Error', 'Error')}: {lambda_message(cause) or cause}"[:500]
 
 
 def outcome(state: Deploy) -> tuple[str, str]:  # noqa: PLR0911, PLR0912 - one return per outcome

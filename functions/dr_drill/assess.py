@@ -8,20 +8,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from functions.core.text import lambda_message
 from functions.dr_drill.models import JobResult
 from functions.dr_drill.timing import minutes_between
-
-
-def error_message(cause: str) -> str:
-    """A Lambda error's Cause is its JSON error payload; people want the message."""
-    try:
-        payload = json.loads(cause)
-    except (json.JSONDecodeError, TypeError):
-        return cause
-    return str(payload.get("errorMessage", cause)) if isinstance(payload, dict) else cause
 
 
 def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
@@ -38,7 +29,7 @@ def assess(result: JobResult, dry_run: bool) -> dict[str, Any]:
     cross = job.cross_region or {}
     problems = [p for p in [job.problem] if p]
     if result.error:
-        problems.append(f"{result.error.get('Error')}: {error_message(result.error.get('Cause', ''))}"[:500])
+        problems.append(f"{result.error.get('Error')}: {lambda_message(result.error.get('Cause', ''))}"[:500])
     if rpo_achieved is not None and not rpo_met:
         problems.append(f"restore point is {rpo_achieved} min old, RPO is {job.rpo_minutes} min")
     if not dry_run and rto_achieved is not None and not rto_met:
